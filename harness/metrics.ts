@@ -1,0 +1,568 @@
+/**
+ * Every figure a run reports, as pure functions of what the run recorded:
+ * detector events members actually emitted, bytes their sockets actually
+ * took, the proxy's own counts, and the noise readings. Definitions follow
+ * `metrics.md` (see docs/metrics.md for the ones this project adds).
+ *
+ * All times are nominal milliseconds unless named `...RealMs`.
+ *
+ * @module
+ */
+
+import { Histogram, type HistogramData } from "../lib/histogram.ts";
+import { type Interval, poissonInterval, quantile } from "../lib/stats.ts";
+import type { DetectorEventKind } from "../lib/detector.ts";
+import type { ProxyCounters } from "./proxy.ts";
+
+/** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
+export const IPV4_UDP_HEADER_BYTES = 28;
+
+/** One detector event as recorded by the coordinator. */
+export interface RecordedEvent {
+  readonly observer: number;
+  readonly kind: DetectorEventKind;
+  /** Member index of the subject, or -1 for an address that is no member's. */
+  readonly subject: number;
+  readonly atMs: number;
+}
+
+/** Cumulative per-member counters, by global member index. */
+export interface MemberTotals {
+  readonly sentBytes: readonly number[];
+  readonly sentDatagrams: readonly number[];
+  readonly recvBytes: readonly number[];
+  readonly recvDatagrams: readonly number[];
+  readonly malformed: readonly number[];
+  readonly sendErrors: readonly number[];
+}
+
+/** A sample of every member's cumulative sent bytes at one instant. */
+export interface BandwidthSample {
+  readonly atMs: number;
+  readonly sentBytes: readonly number[];
+}
+
+/** Everything the metrics are computed from. */
+export interface RunRecord {
+  readonly members: number;
+  /** Nominal length of the measured run (start to quiesce). */
+  readonly durationMs: number;
+  readonly speedup: number;
+  readonly tGossipMs: number;
+  readonly budgetBytesPerSec: number;
+  readonly crashes: readonly {
+    readonly member: number;
+    readonly atMs: number;
+  }[];
+  readonly events: readonly RecordedEvent[];
+  readonly totals: MemberTotals;
+  /** Sample series, one per shard (each sample covers that shard's members). */
+  readonly samples: readonly (readonly BandwidthSample[])[];
+  readonly proxy: ProxyCounters | null;
+  readonly noise: NoiseReadings;
+  readonly faithfulLatenessFraction: number;
+}
+
+/** Raw noise readings of a run. */
+export interface NoiseReadings {
+  readonly latenessByShard: readonly HistogramData[];
+  readonly kernelRcvbufErrors: number;
+  readonly kernelInErrors: number;
+  readonly harnessCpuMs: number | null;
+  readonly proxyCpuMs: number | null;
+  readonly wallRealMs: number;
+  readonly cores: number;
+  readonly harnessRssBytes: number | null;
+  readonly harnessPeakRssBytes: number | null;
+  readonly proxyRssBytes: number | null;
+  readonly proxyPeakRssBytes: number | null;
+  /** Per shard and stats interval: lateness of that interval's wake-ups. */
+  readonly timeline: readonly {
+    readonly atMs: number;
+    readonly shard: number;
+    readonly latenessP99Ms: number;
+    readonly latenessMaxMs: number;
+  }[];
+}
+
+/** Detection of one crash (metrics.md "Detection"). */
+export interface CrashDetection {
+  readonly member: number;
+  readonly atMs: number;
+  readonly detection: {
+    readonly firstMs: number | null;
+    readonly medianMs: number | null;
+    readonly p99Ms: number | null;
+    /** Max over live observers; null unless every live observer detected it. */
+    readonly fullMs: number | null;
+    readonly detectedFraction: number;
+    readonly observers: number;
+    readonly detected: number;
+  };
+}
+
+/** Distribution over crashes of one detection figure. */
+export interface Spread {
+  readonly min: number | null;
+  readonly median: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+/** Computes detection latency for every crash. */
+export function detectionPerCrash(record: RunRecord): CrashDetection[] {
+  const crashedAt = crashTimes(record);
+  const byPair = eventsByPair(record.events);
+  return record.crashes.map((crash) => {
+    const latencies: number[] = [];
+    let observers = 0;
+    for (let o = 0; o < record.members; o++) {
+      if (o === crash.member || crashedAt[o] !== undefined) continue;
+      observers++;
+      const events = byPair.get(pairKey(o, crash.member)) ?? [];
+      // t_detect: the last S-transition after which o never trusts x again.
+      let detectAt: number | undefined;
+      for (const e of events) {
+        if (e.kind === "failed") detectAt = e.atMs;
+        else if (e.kind === "trusted" || e.kind === "joined") {
+          detectAt = undefined;
+        }
+      }
+      if (detectAt !== undefined) {
+        latencies.push(Math.max(0, detectAt - crash.atMs));
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const detected = latencies.length;
+    return {
+      member: crash.member,
+      atMs: crash.atMs,
+      detection: {
+        firstMs: latencies[0] ?? null,
+        medianMs: quantile(latencies, 0.5),
+        p99Ms: quantile(latencies, 0.99),
+        fullMs: detected === observers && detected > 0
+          ? latencies[detected - 1]!
+          : null,
+        detectedFraction: observers === 0 ? 0 : detected / observers,
+        observers,
+        detected,
+      },
+    };
+  });
+}
+
+/** Spread of a detection figure across crashes (nulls, i.e. undetected, excluded and counted apart). */
+export function spread(values: readonly (number | null)[]): Spread {
+  const present = values.filter((v): v is number => v !== null);
+  if (present.length === 0) {
+    return { min: null, median: null, p99: null, max: null };
+  }
+  return {
+    min: Math.min(...present),
+    median: quantile(present, 0.5),
+    p99: quantile(present, 0.99),
+    max: Math.max(...present),
+  };
+}
+
+/** Mistakes (metrics.md "Mistakes"). */
+export interface Mistakes {
+  readonly count: number;
+  /** Ordered (observer, subject) pairs times hours during which both were up. */
+  readonly pairHours: number;
+  readonly perPairHour: number;
+  /** 95% interval of perPairHour (exact Poisson); with 0 mistakes, [0, upper bound]. */
+  readonly ci95: Interval;
+  readonly ciMethod: "poisson-exact";
+  readonly memberHours: number;
+  readonly perMemberHour: number;
+  readonly perMemberHourCi95: Interval;
+  /** Mistakes later corrected by a T-transition, and their mean duration T_M. */
+  readonly corrected: number;
+  readonly meanDurationMs: number | null;
+  /** Fraction of pair-time spent in a correct state (direct estimate of P_A). */
+  readonly queryAccuracy: number;
+  /** S-transitions made by an observer that was itself cut off (crashed by proxy). */
+  readonly isolatedObserverDetections: number;
+  /** S-transitions about an address that is no member's. */
+  readonly unknownSubjectDetections: number;
+}
+
+/** Counts mistakes: S-transitions about a member that was up and reachable. */
+export function mistakes(record: RunRecord): Mistakes {
+  const crashedAt = crashTimes(record);
+  const end = record.durationMs;
+  const up = (m: number) => Math.min(end, crashedAt[m] ?? end);
+  let count = 0;
+  let isolated = 0;
+  let unknown = 0;
+  let corrected = 0;
+  let wrongMs = 0;
+  const durations: number[] = [];
+  for (const [, events] of eventsByPair(record.events)) {
+    let openAt: number | undefined;
+    for (const e of events) {
+      if (e.subject < 0) {
+        if (e.kind === "failed") unknown++;
+        continue;
+      }
+      const observerCut = crashedAt[e.observer] !== undefined &&
+        e.atMs >= crashedAt[e.observer]!;
+      const subjectDown = crashedAt[e.subject] !== undefined &&
+        e.atMs >= crashedAt[e.subject]!;
+      if (e.kind === "failed") {
+        if (observerCut) isolated++;
+        else if (!subjectDown) {
+          count++;
+          openAt = e.atMs;
+        }
+      } else if (
+        (e.kind === "trusted" || e.kind === "joined") && openAt !== undefined
+      ) {
+        corrected++;
+        durations.push(e.atMs - openAt);
+        wrongMs += e.atMs - openAt;
+        openAt = undefined;
+      }
+    }
+    if (openAt !== undefined) {
+      const last = events[events.length - 1]!;
+      wrongMs += Math.max(
+        0,
+        Math.min(up(last.observer), up(last.subject)) - openAt,
+      );
+    }
+  }
+  const uptimes = Array.from({ length: record.members }, (_, m) => up(m)).sort((
+    a,
+    b,
+  ) => a - b);
+  // Sum over ordered pairs o != x of min(up_o, up_x): sorted, the k-th smallest pairs with (n-1-k) larger ones.
+  let pairMs = 0;
+  for (let k = 0; k < uptimes.length; k++) {
+    pairMs += 2 * uptimes[k]! * (uptimes.length - 1 - k);
+  }
+  const memberMs = uptimes.reduce((a, b) => a + b, 0);
+  const pairHours = pairMs / 3_600_000;
+  const memberHours = memberMs / 3_600_000;
+  const [lo, hi] = poissonInterval(count);
+  return {
+    count,
+    pairHours,
+    perPairHour: pairHours > 0 ? count / pairHours : 0,
+    ci95: pairHours > 0 ? [lo / pairHours, hi / pairHours] : [0, Infinity],
+    ciMethod: "poisson-exact",
+    memberHours,
+    perMemberHour: memberHours > 0 ? count / memberHours : 0,
+    perMemberHourCi95: memberHours > 0
+      ? [lo / memberHours, hi / memberHours]
+      : [0, Infinity],
+    corrected,
+    meanDurationMs: durations.length > 0
+      ? durations.reduce((a, b) => a + b, 0) / durations.length
+      : null,
+    queryAccuracy: pairMs > 0 ? 1 - wrongMs / pairMs : 1,
+    isolatedObserverDetections: isolated,
+    unknownSubjectDetections: unknown,
+  };
+}
+
+/** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
+export interface Bandwidth {
+  readonly budgetBytesPerSec: number;
+  /** UDP payload handed to the socket, mean over members. */
+  readonly meanBytesPerSec: number;
+  readonly maxBytesPerSec: number;
+  readonly minBytesPerSec: number;
+  readonly p50BytesPerSec: number;
+  /** With 28 bytes of IPv4/UDP header per datagram. */
+  readonly meanWireBytesPerSec: number;
+  readonly maxWireBytesPerSec: number;
+  /** mean / budget and max / budget (payload). */
+  readonly meanBudgetRatio: number;
+  readonly maxBudgetRatio: number;
+  /** Window over which the per-member peak is taken (nominal ms). */
+  readonly windowMs: number;
+  /** Highest payload rate of any member over any window of windowMs. */
+  readonly maxWindowBytesPerSec: number | null;
+  /** Whether any member's whole-run or windowed payload rate exceeded the budget. */
+  readonly exceeded: boolean;
+  readonly membersOverBudget: number;
+  readonly meanRecvBytesPerSec: number;
+  readonly maxRecvBytesPerSec: number;
+  readonly meanDatagramsPerSec: number;
+}
+
+/** Computes bandwidth from the sockets' byte counts. */
+export function bandwidth(record: RunRecord): Bandwidth {
+  const seconds = record.durationMs / 1000;
+  const t = record.totals;
+  const rates = t.sentBytes.map((b) => b / seconds);
+  const wire = t.sentBytes.map((b, i) =>
+    (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds
+  );
+  const recv = t.recvBytes.map((b) => b / seconds);
+  const mean = (xs: readonly number[]) =>
+    xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+  const windowMs = Math.max(10 * record.tGossipMs, 10_000);
+  const windowRates = record.samples.map((series) =>
+    maxWindowRate(series, windowMs)
+  ).filter((r) => r !== null);
+  const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
+  const budget = record.budgetBytesPerSec;
+  const over = rates.filter((r) => r > budget).length;
+  return {
+    budgetBytesPerSec: budget,
+    meanBytesPerSec: mean(rates),
+    maxBytesPerSec: Math.max(0, ...rates),
+    minBytesPerSec: rates.length ? Math.min(...rates) : 0,
+    p50BytesPerSec: quantile(rates, 0.5) ?? 0,
+    meanWireBytesPerSec: mean(wire),
+    maxWireBytesPerSec: Math.max(0, ...wire),
+    meanBudgetRatio: mean(rates) / budget,
+    maxBudgetRatio: Math.max(0, ...rates) / budget,
+    windowMs,
+    maxWindowBytesPerSec: maxWindow,
+    exceeded: over > 0 || (maxWindow !== null && maxWindow > budget),
+    membersOverBudget: over,
+    meanRecvBytesPerSec: mean(recv),
+    maxRecvBytesPerSec: Math.max(0, ...recv),
+    meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
+  };
+}
+
+/**
+ * Highest per-member payload rate over any span of at least `windowMs`
+ * between two samples (null when the run is shorter than the window).
+ */
+export function maxWindowRate(
+  samples: readonly BandwidthSample[],
+  windowMs: number,
+): number | null {
+  let best: number | null = null;
+  let i = 0;
+  for (let j = 0; j < samples.length; j++) {
+    while (i + 1 < j && samples[j]!.atMs - samples[i + 1]!.atMs >= windowMs) {
+      i++;
+    }
+    const span = samples[j]!.atMs - samples[i]!.atMs;
+    if (span < windowMs) continue;
+    const a = samples[i]!.sentBytes;
+    const b = samples[j]!.sentBytes;
+    for (let m = 0; m < b.length; m++) {
+      const rate = ((b[m]! - (a[m] ?? 0)) / span) * 1000;
+      if (best === null || rate > best) best = rate;
+    }
+  }
+  return best;
+}
+
+/** Proxy reconciliation: the proxy's counts against the members'. */
+export interface ProxyReport {
+  readonly relayed: number;
+  readonly lost: number;
+  readonly blackholed: number;
+  readonly sendErrors: number;
+  readonly unknownSource: number;
+  /** Measured loss rate among datagrams that met the loss impairment. */
+  readonly measuredLoss: number;
+  /** Every member's sent datagrams equal what the proxy received from it. */
+  readonly sentReconciles: boolean;
+  /** Every member's received datagrams equal what the proxy relayed to it. */
+  readonly receivedReconciles: boolean;
+  /** Members whose counts disagree (up to 10 listed). */
+  readonly mismatches: readonly {
+    member: number;
+    field: string;
+    members: number;
+    proxy: number;
+  }[];
+}
+
+/** Reconciles the proxy's counts with the members'. */
+export function proxyReport(record: RunRecord): ProxyReport | null {
+  const p = record.proxy;
+  if (!p) return null;
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const mismatches: {
+    member: number;
+    field: string;
+    members: number;
+    proxy: number;
+  }[] = [];
+  let sentOk = true;
+  let recvOk = true;
+  for (let m = 0; m < record.members; m++) {
+    if (record.totals.sentDatagrams[m] !== p.fromMember[m]) {
+      sentOk = false;
+      mismatches.push({
+        member: m,
+        field: "sentDatagrams",
+        members: record.totals.sentDatagrams[m]!,
+        proxy: p.fromMember[m]!,
+      });
+    }
+    if (record.totals.recvDatagrams[m] !== p.toMember[m]) {
+      recvOk = false;
+      mismatches.push({
+        member: m,
+        field: "recvDatagrams",
+        members: record.totals.recvDatagrams[m]!,
+        proxy: p.toMember[m]!,
+      });
+    }
+  }
+  const relayed = sum(p.toMember);
+  const lost = sum(p.lostFrom);
+  return {
+    relayed,
+    lost,
+    blackholed: sum(p.blackholedFrom),
+    sendErrors: sum(p.sendErrorsFrom),
+    unknownSource: p.unknownSource,
+    measuredLoss: relayed + lost > 0 ? lost / (relayed + lost) : 0,
+    sentReconciles: sentOk,
+    receivedReconciles: recvOk,
+    mismatches: mismatches.slice(0, 10),
+  };
+}
+
+/** The noise floor (metrics.md "Noise floor"), with the faithfulness verdict. */
+export interface Noise {
+  readonly latenessP50Ms: number;
+  readonly latenessP99Ms: number;
+  readonly latenessMaxMs: number;
+  readonly latenessWakeups: number;
+  readonly perShard: readonly {
+    shard: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    wakeups: number;
+  }[];
+  /** Lateness p99 allowed: fraction of the real gossip period. */
+  readonly latenessLimitMs: number;
+  /** Delta of RcvbufErrors in /proc/net/snmp over the run (system-wide). */
+  readonly kernelDrops: number;
+  readonly kernelInErrors: number;
+  /** Datagrams the proxy relayed that no member socket delivered. */
+  readonly undelivered: number;
+  readonly harnessCpuCores: number | null;
+  readonly proxyCpuCores: number | null;
+  readonly cores: number;
+  readonly cpuSaturated: boolean;
+  readonly harnessRssBytes: number | null;
+  readonly harnessPeakRssBytes: number | null;
+  readonly proxyRssBytes: number | null;
+  readonly proxyPeakRssBytes: number | null;
+  readonly timeline: NoiseReadings["timeline"];
+  readonly faithful: boolean;
+  /** Why the run is not faithful (empty when it is). */
+  readonly reasons: readonly string[];
+}
+
+/** Computes the noise floor and the faithfulness verdict. */
+export function noise(record: RunRecord): Noise {
+  const r = record.noise;
+  const all = new Histogram();
+  const perShard = r.latenessByShard.map((data, shard) => {
+    const h = new Histogram();
+    h.merge(data);
+    all.merge(data);
+    const s = h.summary();
+    return {
+      shard,
+      p50Ms: s.p50,
+      p99Ms: s.p99,
+      maxMs: s.max,
+      wakeups: s.count,
+    };
+  });
+  const s = all.summary();
+  const limit = record.faithfulLatenessFraction * record.tGossipMs /
+    record.speedup;
+  const delivered = record.totals.recvDatagrams.reduce((a, b) => a + b, 0);
+  const relayed = record.proxy
+    ? record.proxy.toMember.reduce((a, b) => a + b, 0)
+    : delivered;
+  const undelivered = Math.max(0, relayed - delivered);
+  const cores = r.cores;
+  const harnessCores = r.harnessCpuMs === null
+    ? null
+    : r.harnessCpuMs / r.wallRealMs;
+  const proxyCores = r.proxyCpuMs === null ? null : r.proxyCpuMs / r.wallRealMs;
+  const totalCores = (harnessCores ?? 0) + (proxyCores ?? 0);
+  const saturated = totalCores > 0.9 * cores;
+  const reasons: string[] = [];
+  if (s.p99 > limit) {
+    reasons.push(
+      `timer lateness p99 ${s.p99.toFixed(1)} ms exceeds ${
+        limit.toFixed(1)
+      } ms (${
+        record.faithfulLatenessFraction * 100
+      }% of the real gossip period)`,
+    );
+  }
+  if (r.kernelRcvbufErrors > 0) {
+    reasons.push(
+      `${r.kernelRcvbufErrors} datagrams dropped by the kernel (RcvbufErrors)`,
+    );
+  }
+  if (undelivered > 0) {
+    reasons.push(
+      `${undelivered} relayed datagrams never reached a member socket`,
+    );
+  }
+  if (saturated) {
+    reasons.push(
+      `CPU saturated: ${totalCores.toFixed(2)} of ${cores} cores busy`,
+    );
+  }
+  return {
+    latenessP50Ms: s.p50,
+    latenessP99Ms: s.p99,
+    latenessMaxMs: s.max,
+    latenessWakeups: s.count,
+    perShard,
+    latenessLimitMs: limit,
+    kernelDrops: r.kernelRcvbufErrors,
+    kernelInErrors: r.kernelInErrors,
+    undelivered,
+    harnessCpuCores: harnessCores,
+    proxyCpuCores: proxyCores,
+    cores,
+    cpuSaturated: saturated,
+    harnessRssBytes: r.harnessRssBytes,
+    harnessPeakRssBytes: r.harnessPeakRssBytes,
+    proxyRssBytes: r.proxyRssBytes,
+    proxyPeakRssBytes: r.proxyPeakRssBytes,
+    timeline: r.timeline,
+    faithful: reasons.length === 0,
+    reasons,
+  };
+}
+
+function crashTimes(record: RunRecord): (number | undefined)[] {
+  const at: (number | undefined)[] = new Array(record.members).fill(undefined);
+  for (const c of record.crashes) at[c.member] = c.atMs;
+  return at;
+}
+
+function pairKey(observer: number, subject: number): number {
+  return observer * 1e6 + subject + 1;
+}
+
+function eventsByPair(
+  events: readonly RecordedEvent[],
+): Map<number, RecordedEvent[]> {
+  const map = new Map<number, RecordedEvent[]>();
+  for (const e of events) {
+    const key = pairKey(e.observer, e.subject);
+    let list = map.get(key);
+    if (!list) map.set(key, list = []);
+    list.push(e);
+  }
+  for (const list of map.values()) list.sort((a, b) => a.atMs - b.atMs);
+  return map;
+}

@@ -1,0 +1,85 @@
+/**
+ * Entry point of the proxy process. Reads one JSON command per line on
+ * stdin and answers one JSON line per command on stdout (see
+ * `proxy_process.ts` for the commands). Exits when stdin closes, so the
+ * proxy never outlives the harness that started it.
+ *
+ * @module
+ */
+
+import { UdpProxy } from "./proxy.ts";
+import type { ProxyCommand, ProxyReply } from "./proxy_process.ts";
+
+let proxy: UdpProxy | undefined;
+const encoder = new TextEncoder();
+
+function reply(message: ProxyReply): void {
+  Deno.stdout.writeSync(encoder.encode(JSON.stringify(message) + "\n"));
+}
+
+async function handle(command: ProxyCommand): Promise<ProxyReply> {
+  switch (command.op) {
+    case "start":
+      proxy = UdpProxy.start(command.options);
+      return {
+        id: command.id,
+        ok: true,
+        publicPorts: [...proxy.publicPorts],
+        pid: Deno.pid,
+      };
+    case "blackhole":
+      return {
+        id: command.id,
+        ok: true,
+        atMs: requireProxy().setBlackhole(command.member, command.on),
+      };
+    case "loss":
+      requireProxy().setLoss(command.probability);
+      return { id: command.id, ok: true };
+    case "counters":
+      return { id: command.id, ok: true, counters: requireProxy().counters() };
+    case "close":
+      await proxy?.close();
+      proxy = undefined;
+      return { id: command.id, ok: true };
+  }
+}
+
+function requireProxy(): UdpProxy {
+  if (!proxy) throw new Error("the proxy has not been started");
+  return proxy;
+}
+
+const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+let pending = "";
+for await (const chunk of lines) {
+  pending += chunk;
+  let newline: number;
+  while ((newline = pending.indexOf("\n")) >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    if (line.trim() === "") continue;
+    let command: ProxyCommand;
+    try {
+      command = JSON.parse(line) as ProxyCommand;
+    } catch (error) {
+      reply({ id: -1, ok: false, error: `bad command line: ${String(error)}` });
+      continue;
+    }
+    try {
+      reply(await handle(command));
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "Error";
+      reply({
+        id: command.id,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+        errorName: name,
+      });
+    }
+    if (command.op === "close") Deno.exit(0);
+  }
+}
+// stdin closed: the harness is gone.
+await proxy?.close();
+Deno.exit(0);

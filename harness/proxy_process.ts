@@ -1,0 +1,185 @@
+/**
+ * Runs the proxy in its own Deno process, off the members' event loop, and
+ * drives it with one JSON line per command over stdin/stdout.
+ *
+ * @module
+ */
+
+import type { ProxyCounters, ProxyOptions } from "./proxy.ts";
+import { PortInUseError } from "./udp_transport.ts";
+
+/** Commands understood by the proxy process. */
+export type ProxyCommand =
+  | {
+    readonly id: number;
+    readonly op: "start";
+    readonly options: ProxyOptions;
+  }
+  | {
+    readonly id: number;
+    readonly op: "blackhole";
+    readonly member: number;
+    readonly on: boolean;
+  }
+  | { readonly id: number; readonly op: "loss"; readonly probability: number }
+  | { readonly id: number; readonly op: "counters" }
+  | { readonly id: number; readonly op: "close" };
+
+/** One reply line. */
+export interface ProxyReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly errorName?: string;
+  readonly publicPorts?: number[];
+  readonly pid?: number;
+  readonly atMs?: number;
+  readonly counters?: ProxyCounters;
+}
+
+/** Distributes command ids while keeping the command's own fields typed. */
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** V8 flags for the harness's processes (halves GC-induced timer lateness). */
+export const V8_FLAGS = "--max-semi-space-size=2";
+
+/** A proxy running in a child process. */
+export class ProxyProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #waiting = new Map<number, (reply: ProxyReply) => void>();
+  readonly #reader: Promise<void>;
+  #nextId = 1;
+  #exited = false;
+  /** Public port of each member, by index. */
+  publicPorts: readonly number[] = [];
+  /** The child's process id. */
+  readonly pid: number;
+
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.pid = child.pid;
+    this.#writer = child.stdin.getWriter();
+    this.#reader = this.#readReplies();
+    child.status.then(() => {
+      this.#exited = true;
+      for (const resolve of this.#waiting.values()) {
+        resolve({ id: -1, ok: false, error: "the proxy process exited" });
+      }
+      this.#waiting.clear();
+    });
+  }
+
+  /** Spawns the proxy process and starts the proxy in it. */
+  static async start(options: ProxyOptions): Promise<ProxyProcess> {
+    const main = new URL("./proxy_main.ts", import.meta.url);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-config",
+        "--no-lock",
+        "--unstable-net",
+        "--allow-net=127.0.0.1",
+        `--v8-flags=${V8_FLAGS}`,
+        main.href,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const proxy = new ProxyProcess(child);
+    try {
+      const reply = await proxy.#call({ op: "start", options });
+      proxy.publicPorts = reply.publicPorts ?? [];
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+    return proxy;
+  }
+
+  /** Black-holes or restores member `index`; resolves to the instant (epoch ms) it took effect. */
+  async setBlackhole(index: number, on: boolean): Promise<number> {
+    const reply = await this.#call({ op: "blackhole", member: index, on });
+    return reply.atMs!;
+  }
+
+  /** Sets the loss probability of every link. */
+  async setLoss(probability: number): Promise<void> {
+    await this.#call({ op: "loss", probability });
+  }
+
+  /** Reads every counter. */
+  async counters(): Promise<ProxyCounters> {
+    return (await this.#call({ op: "counters" })).counters!;
+  }
+
+  /** Closes the proxy's sockets and ends the process (killing it if it does not end). */
+  async close(): Promise<void> {
+    if (!this.#exited) {
+      const timeout = setTimeout(() => {
+        try {
+          this.#child.kill("SIGKILL");
+        } catch {
+          // gone already
+        }
+      }, 3000);
+      try {
+        await this.#call({ op: "close" });
+      } catch {
+        // it may have exited already
+      }
+      try {
+        await this.#writer.close();
+      } catch {
+        // closed
+      }
+      await this.#child.status;
+      clearTimeout(timeout);
+    }
+    await this.#reader;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #call(command: WithoutId<ProxyCommand>): Promise<ProxyReply> {
+    if (this.#exited) throw new Error("the proxy process has exited");
+    const id = this.#nextId++;
+    const reply = new Promise<ProxyReply>((resolve) =>
+      this.#waiting.set(id, resolve)
+    );
+    await this.#writer.write(
+      new TextEncoder().encode(JSON.stringify({ ...command, id }) + "\n"),
+    );
+    const answer = await reply;
+    if (!answer.ok) {
+      if (answer.errorName === "PortInUseError") {
+        const port = Number(
+          /127\.0\.0\.1:(\d+)/.exec(answer.error ?? "")?.[1] ?? 0,
+        );
+        throw new PortInUseError(port);
+      }
+      throw new Error(`proxy: ${answer.error}`);
+    }
+    return answer;
+  }
+
+  async #readReplies(): Promise<void> {
+    let pending = "";
+    for await (
+      const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        const reply = JSON.parse(line) as ProxyReply;
+        this.#waiting.get(reply.id)?.(reply);
+        this.#waiting.delete(reply.id);
+      }
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The result file: its schema (documented in docs/result-schema.md) and
+ * atomic writing (write a temporary file, then rename), so a reader never
+ * sees half a result.
+ *
+ * @module
+ */
+
+import type { GossipConfig } from "../lib/config.ts";
+import type {
+  Bandwidth,
+  CrashDetection,
+  Mistakes,
+  Noise,
+  ProxyReport,
+  Spread,
+} from "./metrics.ts";
+import type { MachineFacts } from "./noise.ts";
+
+/** Version of the result.json layout. */
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Contents of `DIR/result.json`. */
+export interface RunResult {
+  readonly schemaVersion: number;
+  readonly harnessVersion: string;
+  readonly scenario: string;
+  readonly description: string;
+  /** False when the run was interrupted or failed; the figures cover what ran. */
+  readonly complete: boolean;
+  readonly interrupted: boolean;
+  readonly error: string | null;
+  /** The noise floor's verdict (see `noise.reasons`). */
+  readonly faithful: boolean;
+  readonly startedAt: string;
+  readonly wallSeconds: number;
+  readonly config: {
+    readonly n: number;
+    readonly B: number;
+    readonly pMistake: number;
+    readonly modelFailed: number;
+    readonly modelLoss: number;
+    readonly rounds: number;
+    readonly T_gossip: number;
+    readonly T_fail: number;
+    readonly T_cleanup: number;
+    readonly tGossipMs: number;
+    readonly tFailMs: number;
+    readonly tCleanupMs: number;
+    readonly seed: number;
+    readonly speedup: number;
+    readonly loss: number;
+    readonly durationMs: number;
+    readonly shards: number;
+    readonly basePort: number;
+    readonly crashes: readonly {
+      readonly member: number;
+      readonly atMs: number;
+    }[];
+    readonly faithfulLatenessFraction: number;
+  };
+  readonly machine: MachineFacts;
+  /** Nominal ms actually run (start to the end of measurement). */
+  readonly measuredMs: number;
+  readonly crashes: readonly (CrashDetection & { readonly address: string })[];
+  readonly detectionAcrossCrashes: {
+    readonly crashes: number;
+    readonly undetected: number;
+    readonly firstMs: Spread;
+    readonly medianMs: Spread;
+    readonly p99Ms: Spread;
+    readonly fullMs: Spread;
+  };
+  readonly mistakes: Mistakes;
+  readonly bandwidth: Bandwidth;
+  readonly proxy: ProxyReport | null;
+  readonly members: {
+    readonly malformedDropped: number;
+    readonly sendErrors: number;
+    readonly detectorEvents: number;
+  };
+  readonly noise: Noise;
+}
+
+/** Converts the gossip config into the result's config block. */
+export function configBlock(
+  g: GossipConfig,
+  run: Omit<
+    RunResult["config"],
+    | "n"
+    | "B"
+    | "pMistake"
+    | "modelFailed"
+    | "modelLoss"
+    | "rounds"
+    | "T_gossip"
+    | "T_fail"
+    | "T_cleanup"
+    | "tGossipMs"
+    | "tFailMs"
+    | "tCleanupMs"
+  >,
+): RunResult["config"] {
+  return {
+    n: g.members,
+    B: g.budgetBytesPerSec,
+    pMistake: g.pMistake,
+    modelFailed: g.modelFailed,
+    modelLoss: g.modelLoss,
+    rounds: g.rounds,
+    T_gossip: g.tGossipMs / 1000,
+    T_fail: g.tFailMs / 1000,
+    T_cleanup: g.tCleanupMs / 1000,
+    tGossipMs: g.tGossipMs,
+    tFailMs: g.tFailMs,
+    tCleanupMs: g.tCleanupMs,
+    ...run,
+  };
+}
+
+/** Writes JSON atomically: a temporary file in the same directory, then a rename. */
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(value, jsonReplacer, 2) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) return null;
+  return value;
+}

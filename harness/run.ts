@@ -1,0 +1,447 @@
+/**
+ * Runs one scenario end to end on real sockets: shard workers host the
+ * members, the proxy process stands between them, the fault schedule fires
+ * on time, and everything that happened is recorded, then measured.
+ *
+ * Output directory:
+ * - `events.jsonl`: every detector event and fault as it happens (readable
+ *   even if the run is killed);
+ * - `result.json`: the measured figures, written atomically at the end
+ *   (also after Ctrl-C, marked `complete: false`).
+ *
+ * @module
+ */
+
+import { DETECTOR_EVENT_KINDS } from "../lib/detector.ts";
+import { formatMemberId, loopbackId } from "../lib/member_id.ts";
+import { absNowMs, RunClock } from "./clock.ts";
+import {
+  bandwidth,
+  type BandwidthSample,
+  detectionPerCrash,
+  mistakes,
+  noise,
+  proxyReport,
+  type RecordedEvent,
+  type RunRecord,
+  spread,
+} from "./metrics.ts";
+import { machineFacts, readCpuMs, readRss, readUdpSnmp } from "./noise.ts";
+import { ProxyProcess } from "./proxy_process.ts";
+import {
+  configBlock,
+  RESULT_SCHEMA_VERSION,
+  type RunResult,
+  writeJsonAtomic,
+} from "./results.ts";
+import type { Scenario } from "./scenario.ts";
+import { type ShardFinal, ShardPool } from "./shard_pool.ts";
+import type { ProxyCounters } from "./proxy.ts";
+import type { HistogramData } from "../lib/histogram.ts";
+
+/** Live state for a progress display. */
+export interface RunProgress {
+  readonly phase: "starting" | "running" | "stopping";
+  readonly elapsedMs: number;
+  readonly durationMs: number;
+  readonly membersUp: number;
+  readonly crashed: number;
+  readonly detections: number;
+  readonly latenessP99Ms: number;
+}
+
+/** Options of {@linkcode runScenario}. */
+export interface RunOptions {
+  readonly scenario: Scenario;
+  /** Directory for events.jsonl and result.json (created). */
+  readonly outDir: string;
+  /** Aborting ends the run early; partial results are still written. */
+  readonly signal?: AbortSignal;
+  /** Called about twice a second while the run goes. */
+  readonly onProgress?: (progress: RunProgress) => void;
+  /** Recorded in the result. @default {"dev"} */
+  readonly harnessVersion?: string;
+}
+
+/** Settle time after the schedule stops before counters are read (real ms). */
+const DRAIN_MS = 150;
+
+/** A run that failed part-way: the partial result was still written. */
+export class RunFailedError extends Error {
+  /** The partial result. */
+  readonly result: RunResult;
+  constructor(message: string, result: RunResult, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RunFailedError";
+    this.result = result;
+  }
+}
+
+/**
+ * Runs a scenario and writes its results. Resolves to the result (also when
+ * interrupted through `signal`); rejects with {@linkcode RunFailedError}
+ * when the harness itself failed after starting, or with the original
+ * error (for example `PortInUseError`) when it could not start.
+ */
+export async function runScenario(options: RunOptions): Promise<RunResult> {
+  const { scenario: sc, outDir } = options;
+  await Deno.mkdir(outDir, { recursive: true });
+  const log = await Deno.open(`${outDir}/events.jsonl`, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const encoder = new TextEncoder();
+  const writeLog = (lines: string[]) => {
+    if (lines.length > 0) {
+      log.writeSync(encoder.encode(lines.join("\n") + "\n"));
+    }
+  };
+  const startedAt = new Date().toISOString();
+  const wallStart = absNowMs();
+  const events: RecordedEvent[] = [];
+  const samples: BandwidthSample[][] = [];
+  const timeline: {
+    atMs: number;
+    shard: number;
+    latenessP99Ms: number;
+    latenessMaxMs: number;
+  }[] = [];
+  const crashes: { member: number; atMs: number }[] = [];
+  let fatal: Error | undefined;
+  let failFatal: (error: Error) => void = () => {};
+  const fatalPromise = new Promise<void>((resolve) => {
+    failFatal = (error) => {
+      fatal ??= error;
+      resolve();
+    };
+  });
+  let clock: RunClock | undefined;
+  let indexOfPublicId = new Map<number, number>();
+  let pool: ShardPool | undefined;
+  let proxy: ProxyProcess | undefined;
+  let detections = 0;
+  let lastLateness = 0;
+  let interrupted = false;
+  let finals: ShardFinal[] = [];
+  let proxyCounters: ProxyCounters | null = null;
+  let endNominal = 0;
+  let progressTimer: ReturnType<typeof setInterval> | undefined;
+  const crashTimers: ReturnType<typeof setTimeout>[] = [];
+  const snmpBefore = readUdpSnmp();
+  const cpuBefore = readCpuMs();
+  let proxyCpuBefore: number | undefined;
+
+  writeLog([
+    JSON.stringify({ type: "run", scenario: sc.name, startedAt, config: sc }),
+  ]);
+
+  const progress = (phase: RunProgress["phase"]) => {
+    options.onProgress?.({
+      phase,
+      elapsedMs: clock
+        ? Math.max(0, Math.min(sc.durationMs, clock.nominalNow()))
+        : 0,
+      durationMs: sc.durationMs,
+      membersUp: sc.members - crashes.length,
+      crashed: crashes.length,
+      detections,
+      latenessP99Ms: lastLateness,
+    });
+  };
+
+  try {
+    progress("starting");
+    pool = await ShardPool.start({
+      members: sc.members,
+      shards: sc.shards,
+      seed: sc.seed,
+      config: {
+        tGossipMs: sc.gossip.tGossipMs,
+        tFailMs: sc.gossip.tFailMs,
+        tCleanupMs: sc.gossip.tCleanupMs,
+      },
+      speedup: sc.speedup,
+      basePort: sc.basePort,
+      onEvents: (flat) => {
+        const lines: string[] = [];
+        for (let i = 0; i < flat.length; i += 4) {
+          const e: RecordedEvent = {
+            observer: flat[i]!,
+            kind: DETECTOR_EVENT_KINDS[flat[i + 1]!]!,
+            subject: indexOfPublicId.get(flat[i + 2]!) ?? -1,
+            atMs: flat[i + 3]!,
+          };
+          events.push(e);
+          if (e.kind === "failed") detections++;
+          lines.push(
+            JSON.stringify({
+              t: round3(e.atMs),
+              observer: e.observer,
+              kind: e.kind,
+              subject: e.subject,
+            }),
+          );
+        }
+        writeLog(lines);
+      },
+      onStats: (m) => {
+        if (!clock) return;
+        const atMs = clock.toNominal(m.atAbsMs);
+        (samples[m.shard] ??= []).push({
+          atMs,
+          sentBytes: m.counters.sentBytes,
+        });
+        timeline.push({
+          atMs: round3(atMs),
+          shard: m.shard,
+          latenessP99Ms: m.lateness.p99,
+          latenessMaxMs: m.lateness.max,
+        });
+        lastLateness = m.lateness.p99;
+      },
+      onError: failFatal,
+    });
+    proxy = await ProxyProcess.start({
+      memberPorts: pool.privatePorts,
+      publicPorts: sc.basePort > 0
+        ? pool.privatePorts.map((p) => p + sc.members)
+        : [],
+      seed: sc.seed,
+      loss: sc.loss,
+    });
+    proxyCpuBefore = readCpuMs(proxy.pid);
+    const publicIds = proxy.publicPorts.map((port) => loopbackId(port));
+    indexOfPublicId = new Map(publicIds.map((id, i) => [id, i]));
+    const startAbs = absNowMs() + 100;
+    clock = new RunClock(startAbs, sc.speedup);
+    pool.begin(publicIds, startAbs);
+    writeLog([JSON.stringify({
+      type: "start",
+      startAbsMs: startAbs,
+      members: publicIds.map((id, i) => ({
+        index: i,
+        public: formatMemberId(id),
+        privatePort: pool!.privatePorts[i],
+      })),
+    })]);
+
+    for (const crash of sc.crashes) {
+      crashTimers.push(setTimeout(async () => {
+        try {
+          const at = await proxy!.setBlackhole(crash.member, true);
+          const atMs = clock!.toNominal(at);
+          crashes.push({ member: crash.member, atMs });
+          writeLog([
+            JSON.stringify({
+              t: round3(atMs),
+              fault: "crash",
+              how: "proxy",
+              member: crash.member,
+            }),
+          ]);
+        } catch (error) {
+          failFatal(error instanceof Error ? error : new Error(String(error)));
+        }
+      }, Math.max(0, clock!.toAbs(crash.atMs) - absNowMs())));
+    }
+
+    progressTimer = setInterval(() => progress("running"), 500);
+    const aborted = new Promise<void>((resolve) => {
+      if (options.signal?.aborted) resolve();
+      options.signal?.addEventListener("abort", () => resolve(), {
+        once: true,
+      });
+    });
+    let endTimer: ReturnType<typeof setTimeout> | undefined;
+    const ended = new Promise<void>((resolve) => {
+      endTimer = setTimeout(
+        resolve,
+        Math.max(0, clock!.toAbs(sc.durationMs) - absNowMs()),
+      );
+    });
+    await Promise.race([ended, aborted, fatalPromise]);
+    clearTimeout(endTimer);
+    interrupted = options.signal?.aborted === true && !fatal;
+  } catch (error) {
+    fatal ??= error instanceof Error ? error : new Error(String(error));
+  } finally {
+    clearInterval(progressTimer);
+    for (const t of crashTimers) clearTimeout(t);
+  }
+
+  // Tear down: stop the schedule, let in-flight datagrams land, read the counts, close everything.
+  progress("stopping");
+  const wasStarted = clock !== undefined;
+  try {
+    if (pool && wasStarted && !fatal) {
+      await pool.quiesce();
+      endNominal = clock!.nominalNow();
+      await sleep(DRAIN_MS);
+      proxyCounters = proxy ? await proxy.counters() : null;
+      finals = await pool.stop();
+    } else if (clock) {
+      endNominal = clock.nominalNow();
+    }
+  } catch (error) {
+    fatal ??= error instanceof Error ? error : new Error(String(error));
+  }
+  const harnessRss = readRss();
+  const proxyRss = proxy ? readRss(proxy.pid) : undefined;
+  const proxyCpuAfter = proxy ? readCpuMs(proxy.pid) : undefined;
+  pool?.terminate();
+  await proxy?.close().catch(() => {});
+  const cpuAfter = readCpuMs();
+  const snmpAfter = readUdpSnmp();
+  const wallRealMs = absNowMs() - wallStart;
+  log.close();
+
+  if (!wasStarted) {
+    // Nothing ran (bad port, spawn failure): no result to write.
+    throw fatal ?? new Error("the run did not start");
+  }
+
+  const totals = collectTotals(sc.members, finals);
+  const record: RunRecord = {
+    members: sc.members,
+    durationMs: Math.max(1, endNominal),
+    speedup: sc.speedup,
+    tGossipMs: sc.gossip.tGossipMs,
+    budgetBytesPerSec: sc.gossip.budgetBytesPerSec,
+    crashes,
+    events,
+    totals,
+    samples,
+    proxy: proxyCounters,
+    faithfulLatenessFraction: sc.faithfulLatenessFraction,
+    noise: {
+      latenessByShard: finals.map((f): HistogramData => f.lateness),
+      kernelRcvbufErrors: snmpAfter.rcvbufErrors - snmpBefore.rcvbufErrors,
+      kernelInErrors: snmpAfter.inErrors - snmpBefore.inErrors,
+      harnessCpuMs: cpuBefore !== undefined && cpuAfter !== undefined
+        ? cpuAfter - cpuBefore
+        : null,
+      proxyCpuMs: proxyCpuBefore !== undefined && proxyCpuAfter !== undefined
+        ? proxyCpuAfter - proxyCpuBefore
+        : null,
+      wallRealMs,
+      cores: navigator.hardwareConcurrency,
+      harnessRssBytes: harnessRss?.rssBytes ?? null,
+      harnessPeakRssBytes: harnessRss?.peakRssBytes ?? null,
+      proxyRssBytes: proxyRss?.rssBytes ?? null,
+      proxyPeakRssBytes: proxyRss?.peakRssBytes ?? null,
+      timeline,
+    },
+  };
+  const result = buildResult(record, sc, {
+    startedAt,
+    wallSeconds: wallRealMs / 1000,
+    interrupted,
+    error: fatal ? (fatal.message || String(fatal)) : null,
+    harnessVersion: options.harnessVersion ?? "dev",
+    indexOfPublicId,
+  });
+  await writeJsonAtomic(`${outDir}/result.json`, result);
+  if (fatal) {
+    throw new RunFailedError(`the run failed: ${fatal.message}`, result, {
+      cause: fatal,
+    });
+  }
+  return result;
+}
+
+function buildResult(
+  record: RunRecord,
+  sc: Scenario,
+  meta: {
+    startedAt: string;
+    wallSeconds: number;
+    interrupted: boolean;
+    error: string | null;
+    harnessVersion: string;
+    indexOfPublicId: Map<number, number>;
+  },
+): RunResult {
+  const addressOf = new Map(
+    [...meta.indexOfPublicId].map(([id, i]) => [i, formatMemberId(id)]),
+  );
+  const perCrash = detectionPerCrash(record).map((c) => ({
+    ...c,
+    address: addressOf.get(c.member) ?? "",
+  }));
+  const n = noise(record);
+  const complete = !meta.interrupted && meta.error === null;
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    harnessVersion: meta.harnessVersion,
+    scenario: sc.name,
+    description: sc.description,
+    complete,
+    interrupted: meta.interrupted,
+    error: meta.error,
+    faithful: n.faithful,
+    startedAt: meta.startedAt,
+    wallSeconds: meta.wallSeconds,
+    config: configBlock(sc.gossip, {
+      seed: sc.seed,
+      speedup: sc.speedup,
+      loss: sc.loss,
+      durationMs: sc.durationMs,
+      shards: sc.shards,
+      basePort: sc.basePort,
+      crashes: sc.crashes,
+      faithfulLatenessFraction: sc.faithfulLatenessFraction,
+    }),
+    machine: machineFacts(),
+    measuredMs: record.durationMs,
+    crashes: perCrash,
+    detectionAcrossCrashes: {
+      crashes: perCrash.length,
+      undetected: perCrash.filter((c) => c.detection.detected === 0).length,
+      firstMs: spread(perCrash.map((c) => c.detection.firstMs)),
+      medianMs: spread(perCrash.map((c) => c.detection.medianMs)),
+      p99Ms: spread(perCrash.map((c) => c.detection.p99Ms)),
+      fullMs: spread(perCrash.map((c) => c.detection.fullMs)),
+    },
+    mistakes: mistakes(record),
+    bandwidth: bandwidth(record),
+    proxy: proxyReport(record),
+    members: {
+      malformedDropped: record.totals.malformed.reduce((a, b) => a + b, 0),
+      sendErrors: record.totals.sendErrors.reduce((a, b) => a + b, 0),
+      detectorEvents: record.events.length,
+    },
+    noise: n,
+  };
+}
+
+function collectTotals(
+  members: number,
+  finals: readonly ShardFinal[],
+): RunRecord["totals"] {
+  const zero = () => new Array<number>(members).fill(0);
+  const t = {
+    sentBytes: zero(),
+    sentDatagrams: zero(),
+    recvBytes: zero(),
+    recvDatagrams: zero(),
+    malformed: zero(),
+    sendErrors: zero(),
+  };
+  for (const f of finals) {
+    f.members.forEach((index, k) => {
+      for (const key of Object.keys(t) as (keyof typeof t)[]) {
+        t[key][index] = f.counters[key][k]!;
+      }
+    });
+  }
+  return t;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

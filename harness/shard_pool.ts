@@ -1,0 +1,218 @@
+/**
+ * Coordinator side of the shard workers: spawns them, splits members over
+ * them in contiguous blocks, and turns their messages into callbacks.
+ *
+ * @module
+ */
+
+import type {
+  FromShard,
+  ShardCounters,
+  ShardDetectorConfig,
+  ToShard,
+} from "./shard_protocol.ts";
+import { PortInUseError } from "./udp_transport.ts";
+import type { HistogramData } from "../lib/histogram.ts";
+
+/** Options of {@linkcode ShardPool.start}. */
+export interface ShardPoolOptions {
+  readonly members: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly config: ShardDetectorConfig;
+  readonly speedup: number;
+  /** First private port (members get consecutive ports), or 0 for any free ports. */
+  readonly basePort?: number;
+  readonly statsIntervalMs?: number;
+  readonly onEvents: (events: number[]) => void;
+  readonly onStats: (message: Extract<FromShard, { type: "stats" }>) => void;
+  readonly onError: (error: Error) => void;
+}
+
+/** Final report of one shard. */
+export interface ShardFinal {
+  readonly shard: number;
+  readonly members: readonly number[];
+  readonly counters: ShardCounters;
+  readonly lateness: HistogramData;
+  readonly atAbsMs: number;
+}
+
+/** The running shard workers. */
+export class ShardPool {
+  readonly #workers: Worker[] = [];
+  readonly #members: number[][] = [];
+  readonly #waiters = new Map<string, (message: FromShard) => void>();
+  readonly #options: ShardPoolOptions;
+  #terminated = false;
+  /** Private port of every member, by global index. */
+  privatePorts: number[] = [];
+
+  private constructor(options: ShardPoolOptions) {
+    this.#options = options;
+  }
+
+  /** The member indices of each shard. */
+  get members(): readonly (readonly number[])[] {
+    return this.#members;
+  }
+
+  /** Spawns the workers and binds every member's private socket. */
+  static async start(options: ShardPoolOptions): Promise<ShardPool> {
+    const pool = new ShardPool(options);
+    const shards = Math.max(1, Math.min(options.shards, options.members));
+    const per = Math.ceil(options.members / shards);
+    for (let s = 0; s < shards; s++) {
+      const indices: number[] = [];
+      for (let i = s * per; i < Math.min(options.members, (s + 1) * per); i++) {
+        indices.push(i);
+      }
+      if (indices.length > 0) pool.#members.push(indices);
+    }
+    try {
+      const bound = await Promise.all(pool.#members.map((indices, s) => {
+        const worker = new Worker(
+          new URL("./shard_worker.ts", import.meta.url),
+          { type: "module" },
+        );
+        pool.#workers.push(worker);
+        worker.onmessage = (event: MessageEvent<FromShard>) =>
+          pool.#receive(event.data);
+        worker.onerror = (event) => {
+          event.preventDefault();
+          options.onError(new Error(`shard ${s} failed: ${event.message}`));
+        };
+        const ports = indices.map((i) =>
+          options.basePort ? options.basePort + i : 0
+        );
+        return pool.#request(s, "bound", {
+          type: "init",
+          shard: s,
+          members: indices,
+          ports,
+          seed: options.seed,
+          config: options.config,
+          speedup: options.speedup,
+          statsIntervalMs: options.statsIntervalMs ?? 1000,
+        });
+      }));
+      pool.privatePorts = new Array(options.members).fill(0);
+      bound.forEach((message, s) => {
+        if (message.type !== "bound") return;
+        pool.#members[s]!.forEach((index, k) =>
+          pool.privatePorts[index] = message.ports[k]!
+        );
+      });
+    } catch (error) {
+      pool.terminate();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Starts every member: the run's clock starts at `startAbsMs`. */
+  begin(publicIds: readonly number[], startAbsMs: number): void {
+    this.#workers.forEach((w) =>
+      w.postMessage({ type: "start", publicIds, startAbsMs } satisfies ToShard)
+    );
+  }
+
+  /** Stops all scheduled work; sockets keep receiving what is in flight. */
+  async quiesce(): Promise<void> {
+    await Promise.all(
+      this.#workers.map((_, s) =>
+        this.#request(s, "quiesced", { type: "quiesce" })
+      ),
+    );
+  }
+
+  /** Closes every socket and collects each shard's final counters. */
+  async stop(): Promise<ShardFinal[]> {
+    const finals = await Promise.all(
+      this.#workers.map((_, s) =>
+        this.#request(s, "stopped", { type: "stop" })
+      ),
+    );
+    this.terminate();
+    return finals.map((m, s) => {
+      if (m.type !== "stopped") throw new Error("unreachable");
+      return {
+        shard: s,
+        members: this.#members[s]!,
+        counters: m.counters,
+        lateness: m.lateness,
+        atAbsMs: m.atAbsMs,
+      };
+    });
+  }
+
+  /** Ends every worker at once (sockets close with them). */
+  terminate(): void {
+    if (this.#terminated) return;
+    this.#terminated = true;
+    for (const w of this.#workers) w.terminate();
+    for (const resolve of this.#waiters.values()) {
+      resolve({
+        type: "error",
+        shard: -1,
+        name: "Error",
+        message: "the shard pool was terminated",
+      });
+    }
+    this.#waiters.clear();
+  }
+
+  #request(
+    shard: number,
+    reply: FromShard["type"],
+    message: ToShard,
+  ): Promise<FromShard> {
+    return new Promise<FromShard>((resolve, reject) => {
+      this.#waiters.set(`${shard}:${reply}`, (answer) => {
+        if (answer.type === "error") {
+          reject(
+            answer.name === "PortInUseError" && answer.port !== undefined
+              ? new PortInUseError(answer.port)
+              : new Error(`shard ${shard}: ${answer.message}`),
+          );
+        } else {
+          resolve(answer);
+        }
+      });
+      this.#workers[shard]!.postMessage(message);
+    });
+  }
+
+  #receive(message: FromShard): void {
+    switch (message.type) {
+      case "events":
+        this.#options.onEvents(message.events);
+        return;
+      case "stats":
+        this.#options.onStats(message);
+        return;
+      case "error": {
+        // An error answers whatever request is pending for that shard, else it is fatal.
+        const key = [...this.#waiters.keys()].find((k) =>
+          k.startsWith(`${message.shard}:`)
+        );
+        if (key) {
+          const resolve = this.#waiters.get(key)!;
+          this.#waiters.delete(key);
+          resolve(message);
+        } else {
+          this.#options.onError(
+            new Error(`shard ${message.shard}: ${message.message}`),
+          );
+        }
+        return;
+      }
+      default: {
+        const key = `${message.shard}:${message.type}`;
+        const resolve = this.#waiters.get(key);
+        this.#waiters.delete(key);
+        resolve?.(message);
+      }
+    }
+  }
+}

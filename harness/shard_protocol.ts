@@ -1,0 +1,86 @@
+/**
+ * Messages between the coordinator and a shard worker. A shard hosts many
+ * members in one Web Worker (one event loop), each with its own socket.
+ *
+ * @module
+ */
+
+import type { HistogramData, HistogramSummary } from "../lib/histogram.ts";
+
+/** Detector timings a shard needs (nominal ms). */
+export interface ShardDetectorConfig {
+  readonly tGossipMs: number;
+  readonly tFailMs: number;
+  readonly tCleanupMs: number;
+}
+
+/** Coordinator → shard. */
+export type ToShard =
+  | {
+    readonly type: "init";
+    readonly shard: number;
+    /** Global member indices hosted here. */
+    readonly members: readonly number[];
+    /** Private port per hosted member (0 = any free port). */
+    readonly ports: readonly number[];
+    readonly seed: number;
+    readonly config: ShardDetectorConfig;
+    readonly speedup: number;
+    /** Real ms between stats reports. */
+    readonly statsIntervalMs: number;
+  }
+  | {
+    readonly type: "start";
+    /** Public address (member id) of every member, by global index. */
+    readonly publicIds: readonly number[];
+    readonly startAbsMs: number;
+  }
+  /** Stop scheduling work (no new sends) but keep receiving what is in flight. */
+  | { readonly type: "quiesce" }
+  | { readonly type: "stop" };
+
+/** Cumulative per-member counters of a shard, by position in its member list. */
+export interface ShardCounters {
+  readonly sentBytes: number[];
+  readonly sentDatagrams: number[];
+  readonly recvBytes: number[];
+  readonly recvDatagrams: number[];
+  readonly malformed: number[];
+  readonly sendErrors: number[];
+}
+
+/** Shard → coordinator. */
+export type FromShard =
+  | { readonly type: "bound"; readonly shard: number; readonly ports: number[] }
+  | { readonly type: "quiesced"; readonly shard: number }
+  | {
+    readonly type: "error";
+    readonly shard: number;
+    readonly message: string;
+    readonly name: string;
+    readonly port?: number;
+  }
+  | {
+    readonly type: "events";
+    readonly shard: number;
+    /** Flat quadruples: observer index, event kind code, subject member id, nominal ms. */
+    readonly events: number[];
+  }
+  | {
+    readonly type: "stats";
+    readonly shard: number;
+    readonly atAbsMs: number;
+    readonly counters: ShardCounters;
+    /** Lateness of the wake-ups since the previous report (real ms). */
+    readonly lateness: HistogramSummary;
+  }
+  | {
+    readonly type: "stopped";
+    readonly shard: number;
+    readonly atAbsMs: number;
+    readonly counters: ShardCounters;
+    readonly lateness: HistogramData;
+  };
+
+/** Event kind codes on the shard channel, indexing DETECTOR_EVENT_KINDS. */
+export { DETECTOR_EVENT_KINDS as EVENT_KIND_CODES } from "../lib/detector.ts";

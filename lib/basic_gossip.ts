@@ -1,0 +1,229 @@
+/**
+ * The basic gossip heartbeat failure detector of van Renesse, Minsky and
+ * Hayden (1998), as a pure state machine.
+ *
+ * - Every T_gossip the member increments its own counter, picks one other
+ *   member it does not consider failed, uniformly at random, and sends it
+ *   its whole list (push, fan-out 1). The first gossip happens at a random
+ *   phase within the first period, so members are not synchronised.
+ * - On receipt it keeps the larger counter of every entry; a counter that
+ *   grew gets a fresh local timestamp; an unknown member is added.
+ * - A member whose counter has not grown for T_fail is declared failed
+ *   (a `failed` event) and no longer gossiped about or to. Its entry stays
+ *   until T_cleanup after its last increase so that late gossip cannot
+ *   re-add it; a later increase makes it trusted again.
+ *
+ * @module
+ */
+
+import { decodeMessage, encodeHeartbeatList, serialDelta16 } from "./codec.ts";
+import { ConfigError } from "./config.ts";
+import {
+  type Detector,
+  type DetectorEvent,
+  EMPTY_STEP,
+  type Send,
+  type Step,
+} from "./detector.ts";
+import type { MemberId } from "./member_id.ts";
+import { type Prng, randomIndex } from "./prng.ts";
+
+/** Options of {@linkcode createBasicGossipDetector}. */
+export interface BasicGossipOptions {
+  /** This member's public address. */
+  readonly self: MemberId;
+  /** Members known at start (may include `self`). */
+  readonly members: readonly MemberId[];
+  /** Gossip period (ms). */
+  readonly tGossipMs: number;
+  /** Silence after which a member is declared failed (ms). */
+  readonly tFailMs: number;
+  /** Age after which a failed member's entry is dropped (ms); >= tFailMs. */
+  readonly tCleanupMs: number;
+  /** Seeded randomness for the gossip phase and target choice. */
+  readonly rng: Prng;
+  /** Time the detector starts (ms); initial entries count as fresh then. */
+  readonly startMs: number;
+  /**
+   * Called when this member learns newer heartbeats of `source`: every
+   * counter in (`fromCounter`, `toCounter`] was first held at `nowMs`
+   * (`fromCounter` is -1 when the member was unknown until now).
+   * Used by the harness to measure propagation; absent by default.
+   */
+  readonly onLearn?: (
+    source: MemberId,
+    fromCounter: number,
+    toCounter: number,
+    nowMs: number,
+  ) => void;
+}
+
+interface Entry {
+  /** Full (unwrapped) heartbeat counter. */
+  counter: number;
+  /** Local time the counter last increased. */
+  lastIncreaseMs: number;
+  failed: boolean;
+}
+
+/** The basic detector, with read access to its state for tests and tools. */
+export interface BasicGossipDetector extends Detector {
+  /** This member's own heartbeat counter. */
+  readonly heartbeat: number;
+  /** Members currently held (alive or failed, not yet cleaned up). */
+  knownMembers(): MemberId[];
+  /** Members currently considered failed. */
+  failedMembers(): MemberId[];
+  /** The full counter held for `member`, if any. */
+  counterOf(member: MemberId): number | undefined;
+}
+
+/**
+ * Creates a basic gossip detector.
+ *
+ * @example
+ * ```ts
+ * import { createBasicGossipDetector, seededPrng } from "./mod.ts";
+ * const d = createBasicGossipDetector({
+ *   self: 1, members: [1, 2, 3], tGossipMs: 1600, tFailMs: 34112,
+ *   tCleanupMs: 68224, rng: seededPrng(7), startMs: 0,
+ * });
+ * const step = d.tick(d.nextDeadlineMs()!); // one gossip to a random peer
+ * ```
+ */
+export function createBasicGossipDetector(
+  options: BasicGossipOptions,
+): BasicGossipDetector {
+  const { self, tGossipMs, tFailMs, tCleanupMs, rng, startMs, onLearn } =
+    options;
+  if (!(tGossipMs > 0)) {
+    throw new ConfigError(
+      "tGossipMs",
+      `'tGossipMs' must be positive: current value is ${tGossipMs}`,
+    );
+  }
+  if (!(tFailMs > 0)) {
+    throw new ConfigError(
+      "tFailMs",
+      `'tFailMs' must be positive: current value is ${tFailMs}`,
+    );
+  }
+  if (!(tCleanupMs >= tFailMs)) {
+    throw new ConfigError(
+      "tCleanupMs",
+      `'tCleanupMs' must be >= tFailMs (${tFailMs}): current value is ${tCleanupMs}`,
+    );
+  }
+  const entries = new Map<MemberId, Entry>();
+  for (const m of options.members) {
+    if (m !== self) {
+      entries.set(m, { counter: 0, lastIncreaseMs: startMs, failed: false });
+    }
+  }
+  let heartbeat = 0;
+  let nextGossipMs = startMs + rng() * tGossipMs;
+  let nextCheckMs = startMs + tFailMs;
+
+  function gossip(nowMs: number, sends: Send[]): void {
+    // Self-correcting schedule: the period stays T_gossip however late we run;
+    // gossips missed while late are skipped, not sent in a burst.
+    while (nextGossipMs <= nowMs) nextGossipMs += tGossipMs;
+    heartbeat++;
+    const ids: MemberId[] = [self];
+    const counters: number[] = [heartbeat];
+    const targets: MemberId[] = [];
+    for (const [id, e] of entries) {
+      if (e.failed) continue;
+      ids.push(id);
+      counters.push(e.counter);
+      targets.push(id);
+    }
+    if (targets.length === 0) return;
+    const to = targets[randomIndex(rng, targets.length)]!;
+    sends.push({ to, bytes: encodeHeartbeatList(ids, counters) });
+  }
+
+  function check(nowMs: number, events: DetectorEvent[]): void {
+    let next = Infinity;
+    for (const [id, e] of entries) {
+      const age = nowMs - e.lastIncreaseMs;
+      if (!e.failed && age >= tFailMs) {
+        e.failed = true;
+        events.push({ kind: "failed", member: id, atMs: nowMs });
+      }
+      if (e.failed) {
+        if (age >= tCleanupMs) {
+          entries.delete(id);
+          events.push({ kind: "removed", member: id, atMs: nowMs });
+          continue;
+        }
+        next = Math.min(next, e.lastIncreaseMs + tCleanupMs);
+      } else {
+        next = Math.min(next, e.lastIncreaseMs + tFailMs);
+      }
+    }
+    nextCheckMs = next;
+  }
+
+  return {
+    id: self,
+    get heartbeat() {
+      return heartbeat;
+    },
+    tick(nowMs: number): Step {
+      const sends: Send[] = [];
+      const events: DetectorEvent[] = [];
+      if (nowMs >= nextCheckMs) check(nowMs, events);
+      if (nowMs >= nextGossipMs) gossip(nowMs, sends);
+      return { sends, events };
+    },
+    receive(_from: MemberId, bytes: Uint8Array, nowMs: number): Step {
+      const message = decodeMessage(bytes);
+      const events: DetectorEvent[] = [];
+      const { members, counters } = message;
+      for (let i = 0; i < members.length; i++) {
+        const id = members[i]!;
+        if (id === self) continue;
+        const wire = counters[i]!;
+        const e = entries.get(id);
+        if (e === undefined) {
+          entries.set(id, {
+            counter: wire,
+            lastIncreaseMs: nowMs,
+            failed: false,
+          });
+          events.push({ kind: "joined", member: id, atMs: nowMs });
+          onLearn?.(id, -1, wire, nowMs);
+          continue;
+        }
+        const delta = serialDelta16(wire, e.counter);
+        if (delta <= 0) continue;
+        onLearn?.(id, e.counter, e.counter + delta, nowMs);
+        e.counter += delta;
+        e.lastIncreaseMs = nowMs;
+        if (e.failed) {
+          e.failed = false;
+          events.push({ kind: "trusted", member: id, atMs: nowMs });
+        }
+      }
+      // An entry that came back to life must be checked again at its new expiry.
+      if (events.length > 0) {
+        for (const ev of events) {
+          if (ev.kind === "trusted" || ev.kind === "joined") {
+            nextCheckMs = Math.min(nextCheckMs, nowMs + tFailMs);
+          }
+        }
+      }
+      return events.length === 0 ? EMPTY_STEP : { sends: [], events };
+    },
+    nextDeadlineMs(): number {
+      return Math.min(nextGossipMs, nextCheckMs);
+    },
+    knownMembers: () => [...entries.keys()],
+    failedMembers: () =>
+      [...entries].filter(([, e]) => e.failed).map(([id]) => id),
+    counterOf(member: MemberId): number | undefined {
+      return member === self ? heartbeat : entries.get(member)?.counter;
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The binary wire format. Every datagram starts with an 8-byte header:
+ *
+ * | offset | size | field                                                    |
+ * | ------ | ---- | -------------------------------------------------------- |
+ * | 0      | 1    | version ({@linkcode WIRE_VERSION})                       |
+ * | 1      | 1    | message kind ({@linkcode MessageKind})                   |
+ * | 2      | 2    | entry count, big-endian                                  |
+ * | 4      | 4    | CRC-32 of the whole datagram with this field zeroed      |
+ *
+ * A heartbeat list then carries the paper's 8-byte entries: 4 bytes IPv4
+ * address, 2 bytes port, 2 bytes heartbeat counter (all big-endian). The
+ * counter wraps; {@linkcode serialDelta16} compares counters within a
+ * sliding window. The checksum lets a member reject datagrams whose bits
+ * were flipped in transit (UDP's own checksum is recomputed by whoever
+ * re-sends, so it cannot catch a corrupting proxy).
+ *
+ * @module
+ */
+
+import { crc32 } from "./_crc32.ts";
+import type { MemberId } from "./member_id.ts";
+
+/** The wire version this codec writes and accepts. */
+export const WIRE_VERSION = 1;
+
+/** Header size in bytes. */
+export const HEADER_BYTES = 8;
+
+/** Size of one heartbeat-list entry, as in the paper. */
+export const ENTRY_BYTES = 8;
+
+/** Largest UDP payload over IPv4. */
+export const MAX_DATAGRAM_BYTES = 65507;
+
+/** Most entries one datagram can carry. */
+export const MAX_ENTRIES = Math.floor(
+  (MAX_DATAGRAM_BYTES - HEADER_BYTES) / ENTRY_BYTES,
+);
+
+/**
+ * Message kinds on the wire.
+ * WARNING: ONLY APPEND TO THIS LIST! The numbers are the wire format.
+ */
+export const MessageKind = {
+  /** The basic detector's gossip: the sender's whole heartbeat list. */
+  HeartbeatList: 1,
+} as const;
+/** A message kind number. */
+export type MessageKind = typeof MessageKind[keyof typeof MessageKind];
+
+/** A decoded heartbeat list, as parallel arrays (no per-entry objects). */
+export interface HeartbeatList {
+  readonly kind: typeof MessageKind.HeartbeatList;
+  /** Member ids, one per entry. */
+  readonly members: Float64Array;
+  /** The 16-bit wire counters, one per entry. */
+  readonly counters: Uint16Array;
+}
+
+/** Every decoded message. */
+export type Message = HeartbeatList;
+
+/** Bad bytes from a peer: the datagram is rejected whole. */
+export class DecodeError extends RangeError {
+  /** Byte offset at which the problem was found. */
+  readonly offset: number;
+  /** Short machine-readable reason, for counting rejections by cause. */
+  readonly reason: DecodeErrorReason;
+  constructor(reason: DecodeErrorReason, offset: number, message: string) {
+    super(`${message} (at byte ${offset})`);
+    this.name = "DecodeError";
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/** Why a datagram was rejected. */
+export type DecodeErrorReason =
+  | "truncated"
+  | "version"
+  | "kind"
+  | "length"
+  | "checksum"
+  | "entry";
+
+/** Encoded size of a heartbeat list with `entries` entries. */
+export function heartbeatListBytes(entries: number): number {
+  return HEADER_BYTES + ENTRY_BYTES * entries;
+}
+
+/**
+ * Encodes a heartbeat list. `counters` are full (unbounded) counters; the
+ * wire keeps their low 16 bits.
+ */
+export function encodeHeartbeatList(
+  members: ArrayLike<MemberId>,
+  counters: ArrayLike<number>,
+  count = members.length,
+): Uint8Array {
+  if (count > MAX_ENTRIES) {
+    throw new RangeError(
+      `Cannot encode a heartbeat list as it has ${count} entries: at most ${MAX_ENTRIES} fit in a datagram`,
+    );
+  }
+  const bytes = new Uint8Array(heartbeatListBytes(count));
+  const view = new DataView(bytes.buffer);
+  bytes[0] = WIRE_VERSION;
+  bytes[1] = MessageKind.HeartbeatList;
+  view.setUint16(2, count);
+  let at = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const id = members[i]!;
+    view.setUint32(at, Math.floor(id / 65536));
+    view.setUint16(at + 4, id % 65536);
+    view.setUint16(at + 6, counters[i]! & 0xffff);
+    at += ENTRY_BYTES;
+  }
+  view.setUint32(4, checksum(bytes));
+  return bytes;
+}
+
+function checksum(bytes: Uint8Array): number {
+  const head = crc32(bytes, 0, 4);
+  return crc32(bytes, 8, bytes.length, crc32(ZERO4, 0, 4, head));
+}
+const ZERO4 = new Uint8Array(4);
+
+/**
+ * Decodes one datagram. Throws {@linkcode DecodeError} for anything that is
+ * not a well-formed message of a known kind: truncated or oversized, wrong
+ * version, unknown kind, entry count not matching the length, checksum
+ * mismatch, port 0, or a member listed twice.
+ */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (bytes.length < HEADER_BYTES) {
+    throw new DecodeError(
+      "truncated",
+      bytes.length,
+      `Cannot decode a datagram of ${bytes.length} bytes: the header alone is ${HEADER_BYTES}`,
+    );
+  }
+  if (bytes[0] !== WIRE_VERSION) {
+    throw new DecodeError(
+      "version",
+      0,
+      `Cannot decode wire version ${bytes[0]}: expected ${WIRE_VERSION}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[1] !== MessageKind.HeartbeatList) {
+    throw new DecodeError(
+      "kind",
+      1,
+      `Cannot decode message kind ${bytes[1]}: unknown`,
+    );
+  }
+  const count = view.getUint16(2);
+  const expected = heartbeatListBytes(count);
+  if (bytes.length !== expected) {
+    throw new DecodeError(
+      "length",
+      Math.min(bytes.length, expected),
+      `Cannot decode a heartbeat list of ${count} entries from ${bytes.length} bytes: expected ${expected}`,
+    );
+  }
+  if (view.getUint32(4) !== checksum(bytes)) {
+    throw new DecodeError(
+      "checksum",
+      4,
+      "Cannot decode a datagram whose checksum does not match its bytes",
+    );
+  }
+  const members = new Float64Array(count);
+  const counters = new Uint16Array(count);
+  const seen = new Set<number>();
+  let at = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const port = view.getUint16(at + 4);
+    if (port === 0) {
+      throw new DecodeError(
+        "entry",
+        at + 4,
+        `Cannot decode entry ${i}: port 0 names no member`,
+      );
+    }
+    const id = view.getUint32(at) * 65536 + port;
+    if (seen.has(id)) {
+      throw new DecodeError(
+        "entry",
+        at,
+        `Cannot decode entry ${i}: the member is listed twice`,
+      );
+    }
+    seen.add(id);
+    members[i] = id;
+    counters[i] = view.getUint16(at + 6);
+    at += ENTRY_BYTES;
+  }
+  return { kind: MessageKind.HeartbeatList, members, counters };
+}
+
+/**
+ * Serial-number difference of two 16-bit counters (RFC 1982 style sliding
+ * window): positive when `a` is newer than `b` by less than half the counter
+ * space, negative when older, and 0 when equal. The exact half-way point
+ * (32768 apart) is ambiguous and treated as not newer.
+ */
+export function serialDelta16(a: number, b: number): number {
+  const d = ((a & 0xffff) - (b & 0xffff) + 0x10000) & 0xffff;
+  return d < 0x8000 ? d : d - 0x10000;
+}

@@ -1,0 +1,140 @@
+/**
+ * The basic gossip detector's mistake probability, exactly as van Renesse,
+ * Minsky and Hayden (1998, section 3) give it.
+ *
+ * Model: n members, f of them failed from the start, N = n - f live. Time
+ * runs in single-gossiper rounds: in each, one random member gossips to one
+ * random other member, so n rounds make one T_gossip. k is the number of
+ * live members that hold a given heartbeat, with k_0 = 1:
+ *
+ *     P_inc(k) = (k / n) * ((n - f - k) / (n - 1)) * P_arrival
+ *     P(k_{i+1} = k) = P_inc(k-1) P(k_i = k-1) + (1 - P_inc(k)) P(k_i = k)
+ *     P_mistake(r) <= N * (1 - P(k_r = N))          (union bound)
+ *
+ * T_fail for a target is the smallest r whose bound is below it, as time
+ * `T_fail = (r / n) * T_gossip = 8r / B`.
+ *
+ * @module
+ */
+
+/** Parameters of the paper's model. */
+export interface GossipModelParams {
+  /** Members, n (an integer >= 2). */
+  readonly members: number;
+  /** Members failed from the start, f (0 <= f <= n - 2). @default 0 */
+  readonly failed?: number;
+  /** Probability a message is lost, in [0, 1). @default 0 */
+  readonly loss?: number;
+}
+
+/** A model parameter outside its domain. */
+export class ModelParamError extends RangeError {
+  /** The parameter at fault. */
+  readonly param: string;
+  constructor(param: string, message: string) {
+    super(message);
+    this.name = "ModelParamError";
+    this.param = param;
+  }
+}
+
+/** Checks the model's parameters and returns them with defaults filled. */
+export function checkModelParams(
+  params: GossipModelParams,
+): { members: number; failed: number; loss: number } {
+  const { members, failed = 0, loss = 0 } = params;
+  if (!Number.isInteger(members) || members < 2) {
+    throw new ModelParamError(
+      "members",
+      `'members' must be an integer >= 2: current value is ${members}`,
+    );
+  }
+  if (!Number.isInteger(failed) || failed < 0 || failed > members - 2) {
+    throw new ModelParamError(
+      "failed",
+      `'failed' must be an integer in [0, members - 2] = [0, ${
+        members - 2
+      }] (the source and one receiver must live): current value is ${failed}`,
+    );
+  }
+  if (!(loss >= 0 && loss < 1)) {
+    throw new ModelParamError(
+      "loss",
+      `'loss' must be in [0, 1) (at 1 nothing ever arrives): current value is ${loss}`,
+    );
+  }
+  return { members, failed, loss };
+}
+
+/**
+ * The union bound on P_mistake after each of rounds 0..maxRounds, as a
+ * Float64Array indexed by r. Runs the Markov chain once: O(N * maxRounds).
+ * The tail 1 - P(k_r = N) is summed directly over k < N rather than
+ * subtracted from 1, so values far below 1e-16 keep their precision.
+ */
+export function mistakeBoundCurve(
+  params: GossipModelParams,
+  maxRounds: number,
+): Float64Array {
+  const { members: n, failed: f, loss } = checkModelParams(params);
+  const live = n - f;
+  const arrival = 1 - loss;
+  const pInc = new Float64Array(live + 1);
+  for (let k = 1; k < live; k++) {
+    pInc[k] = (k / n) * ((n - f - k) / (n - 1)) * arrival;
+  }
+  let p = new Float64Array(live + 1);
+  let next = new Float64Array(live + 1);
+  p[1] = 1;
+  const out = new Float64Array(maxRounds + 1);
+  for (let r = 0; r <= maxRounds; r++) {
+    let tail = 0;
+    for (let k = 1; k < live; k++) tail += p[k]!;
+    out[r] = Math.min(1, live * tail);
+    if (r === maxRounds) break;
+    next[1] = (1 - pInc[1]!) * p[1]!;
+    for (let k = 2; k <= live; k++) {
+      next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
+    }
+    [p, next] = [next, p];
+  }
+  return out;
+}
+
+/**
+ * The smallest number of single-gossiper rounds r whose union bound is below
+ * `pMistake`. Grows the horizon geometrically, so it costs a few chain runs.
+ */
+export function roundsForMistake(
+  params: GossipModelParams,
+  pMistake: number,
+): number {
+  if (!(pMistake > 0 && pMistake < 1)) {
+    throw new ModelParamError(
+      "pMistake",
+      `'pMistake' must be in (0, 1): current value is ${pMistake}`,
+    );
+  }
+  const { members } = checkModelParams(params);
+  let horizon = Math.max(64, members * 8);
+  for (;;) {
+    const curve = mistakeBoundCurve(params, horizon);
+    for (let r = 0; r < curve.length; r++) if (curve[r]! < pMistake) return r;
+    if (horizon > 1e9) {
+      throw new ModelParamError(
+        "pMistake",
+        `No T_fail reaches pMistake ${pMistake} within 1e9 rounds`,
+      );
+    }
+    horizon *= 4;
+  }
+}
+
+/** Rounds to seconds: `T_fail = (r / n) * T_gossip`. */
+export function roundsToSeconds(
+  rounds: number,
+  members: number,
+  tGossipSeconds: number,
+): number {
+  return (rounds / members) * tGossipSeconds;
+}

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { HEADER_BYTES } from "../lib/codec.ts";
 import { Histogram, type HistogramData } from "../lib/histogram.ts";
 import { type Interval, poissonInterval, quantile } from "../lib/stats.ts";
 import type { DetectorEventKind } from "../lib/detector.ts";
@@ -141,9 +142,7 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
         firstMs: latencies[0] ?? null,
         medianMs: quantile(latencies, 0.5),
         p99Ms: quantile(latencies, 0.99),
-        fullMs: detected === observers && detected > 0
-          ? latencies[detected - 1]!
-          : null,
+        fullMs: detected === observers && detected > 0 ? latencies[detected - 1]! : null,
         detectedFraction: observers === 0 ? 0 : detected / observers,
         observers,
         detected,
@@ -255,13 +254,9 @@ export function mistakes(record: RunRecord): Mistakes {
     ciMethod: "poisson-exact",
     memberHours,
     perMemberHour: memberHours > 0 ? count / memberHours : 0,
-    perMemberHourCi95: memberHours > 0
-      ? [lo / memberHours, hi / memberHours]
-      : [0, Infinity],
+    perMemberHourCi95: memberHours > 0 ? [lo / memberHours, hi / memberHours] : [0, Infinity],
     corrected,
-    meanDurationMs: durations.length > 0
-      ? durations.reduce((a, b) => a + b, 0) / durations.length
-      : null,
+    meanDurationMs: durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : null,
     queryAccuracy: pairMs > 0 ? 1 - wrongMs / pairMs : 1,
     isolatedObserverDetections: isolated,
     unknownSubjectDetections: unknown,
@@ -276,6 +271,8 @@ export interface Bandwidth {
   readonly maxBytesPerSec: number;
   readonly minBytesPerSec: number;
   readonly p50BytesPerSec: number;
+  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting. */
+  readonly meanEntryBytesPerSec: number;
   /** With 28 bytes of IPv4/UDP header per datagram. */
   readonly meanWireBytesPerSec: number;
   readonly maxWireBytesPerSec: number;
@@ -299,16 +296,11 @@ export function bandwidth(record: RunRecord): Bandwidth {
   const seconds = record.durationMs / 1000;
   const t = record.totals;
   const rates = t.sentBytes.map((b) => b / seconds);
-  const wire = t.sentBytes.map((b, i) =>
-    (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds
-  );
+  const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
   const recv = t.recvBytes.map((b) => b / seconds);
-  const mean = (xs: readonly number[]) =>
-    xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (xs: readonly number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
   const windowMs = Math.max(10 * record.tGossipMs, 10_000);
-  const windowRates = record.samples.map((series) =>
-    maxWindowRate(series, windowMs)
-  ).filter((r) => r !== null);
+  const windowRates = record.samples.map((series) => maxWindowRate(series, windowMs)).filter((r) => r !== null);
   const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
   const budget = record.budgetBytesPerSec;
   const over = rates.filter((r) => r > budget).length;
@@ -318,6 +310,9 @@ export function bandwidth(record: RunRecord): Bandwidth {
     maxBytesPerSec: Math.max(0, ...rates),
     minBytesPerSec: rates.length ? Math.min(...rates) : 0,
     p50BytesPerSec: quantile(rates, 0.5) ?? 0,
+    meanEntryBytesPerSec: mean(
+      t.sentBytes.map((b, i) => (b - HEADER_BYTES * t.sentDatagrams[i]!) / seconds),
+    ),
     meanWireBytesPerSec: mean(wire),
     maxWireBytesPerSec: Math.max(0, ...wire),
     meanBudgetRatio: mean(rates) / budget,
@@ -483,23 +478,17 @@ export function noise(record: RunRecord): Noise {
   const limit = record.faithfulLatenessFraction * record.tGossipMs /
     record.speedup;
   const delivered = record.totals.recvDatagrams.reduce((a, b) => a + b, 0);
-  const relayed = record.proxy
-    ? record.proxy.toMember.reduce((a, b) => a + b, 0)
-    : delivered;
+  const relayed = record.proxy ? record.proxy.toMember.reduce((a, b) => a + b, 0) : delivered;
   const undelivered = Math.max(0, relayed - delivered);
   const cores = r.cores;
-  const harnessCores = r.harnessCpuMs === null
-    ? null
-    : r.harnessCpuMs / r.wallRealMs;
+  const harnessCores = r.harnessCpuMs === null ? null : r.harnessCpuMs / r.wallRealMs;
   const proxyCores = r.proxyCpuMs === null ? null : r.proxyCpuMs / r.wallRealMs;
   const totalCores = (harnessCores ?? 0) + (proxyCores ?? 0);
   const saturated = totalCores > 0.9 * cores;
   const reasons: string[] = [];
   if (s.p99 > limit) {
     reasons.push(
-      `timer lateness p99 ${s.p99.toFixed(1)} ms exceeds ${
-        limit.toFixed(1)
-      } ms (${
+      `timer lateness p99 ${s.p99.toFixed(1)} ms exceeds ${limit.toFixed(1)} ms (${
         record.faithfulLatenessFraction * 100
       }% of the real gossip period)`,
     );

@@ -7,6 +7,8 @@
  * @module
  */
 
+import process from "node:process";
+
 /** UDP counters of the network namespace (system-wide on this host). */
 export interface UdpSnmp {
   readonly inDatagrams: number;
@@ -35,34 +37,25 @@ export function readUdpSnmp(): UdpSnmp {
   }
 }
 
-const CLOCK_TICKS_PER_SEC = 100;
-
-/** CPU time (user + system, all threads) of a process in ms, or undefined. */
-export function readCpuMs(pid: number | "self" = "self"): number | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC) *
-      1000;
-  } catch {
-    return undefined;
-  }
+/** CPU time and memory of the current process (all its threads and workers). */
+export interface ProcessUsage {
+  /** User + system CPU time since the process started (ms). */
+  readonly cpuMs: number;
+  readonly rssBytes: number;
+  readonly peakRssBytes: number;
 }
 
-/** Resident set size now and at peak, in bytes, or undefined. */
-export function readRss(
-  pid: number | "self" = "self",
-): { rssBytes: number; peakRssBytes: number } | undefined {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kb = (key: string) =>
-      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) *
-      1024;
-    return { rssBytes: kb("VmRSS"), peakRssBytes: kb("VmHWM") };
-  } catch {
-    return undefined;
-  }
+/**
+ * Reads this process's own usage (getrusage through `node:process`, which
+ * needs no permission, unlike `/proc/self`).
+ */
+export function selfUsage(): ProcessUsage {
+  const cpu = process.cpuUsage();
+  return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssBytes: Deno.memoryUsage().rss,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 /** Facts about the machine and software a result was produced with. */
@@ -92,9 +85,8 @@ export function machineFacts(): MachineFacts {
   let cpuModel = "unknown";
   let memTotalBytes = 0;
   try {
-    cpuModel =
-      /^model name\s*:\s*(.+)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))
-        ?.[1] ?? "unknown";
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))
+      ?.[1] ?? "unknown";
   } catch {
     // not Linux
   }

@@ -91,9 +91,7 @@ export class UdpProxy {
     this.#memberPorts = options.memberPorts;
     options.memberPorts.forEach((port, i) => this.#sourceIndex.set(port, i));
     this.#blackholed = new Uint8Array(n);
-    this.#rngs = options.memberPorts.map((_, i) =>
-      seededPrng(deriveSeed(options.seed, "proxy-loss", i))
-    );
+    this.#rngs = options.memberPorts.map((_, i) => seededPrng(deriveSeed(options.seed, "proxy-loss", i)));
     this.#loss = options.loss ?? 0;
     this.#fromMember = new Float64Array(n);
     this.#fromMemberBytes = new Float64Array(n);
@@ -181,9 +179,7 @@ export class UdpProxy {
   #checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.#n) {
       throw new RangeError(
-        `'member' must be an index in [0, ${
-          this.#n - 1
-        }]: current value is ${index}`,
+        `'member' must be an index in [0, ${this.#n - 1}]: current value is ${index}`,
       );
     }
   }
@@ -207,9 +203,7 @@ export class UdpProxy {
       }
       const [bytes, addr] = received;
       const source = addr as Deno.NetAddr;
-      const from = source.hostname === "127.0.0.1"
-        ? this.#sourceIndex.get(source.port)
-        : undefined;
+      const from = source.hostname === "127.0.0.1" ? this.#sourceIndex.get(source.port) : undefined;
       if (from === undefined) {
         this.#unknownSource++;
         continue;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { selfUsage } from "./noise.ts";
 import { UdpProxy } from "./proxy.ts";
 import type { ProxyCommand, ProxyReply } from "./proxy_process.ts";
 
@@ -38,6 +39,8 @@ async function handle(command: ProxyCommand): Promise<ProxyReply> {
       return { id: command.id, ok: true };
     case "counters":
       return { id: command.id, ok: true, counters: requireProxy().counters() };
+    case "usage":
+      return { id: command.id, ok: true, usage: selfUsage() };
     case "close":
       await proxy?.close();
       proxy = undefined;

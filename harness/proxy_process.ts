@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ProcessUsage } from "./noise.ts";
 import type { ProxyCounters, ProxyOptions } from "./proxy.ts";
 import { PortInUseError } from "./udp_transport.ts";
 
@@ -23,6 +24,7 @@ export type ProxyCommand =
   }
   | { readonly id: number; readonly op: "loss"; readonly probability: number }
   | { readonly id: number; readonly op: "counters" }
+  | { readonly id: number; readonly op: "usage" }
   | { readonly id: number; readonly op: "close" };
 
 /** One reply line. */
@@ -35,6 +37,7 @@ export interface ProxyReply {
   readonly pid?: number;
   readonly atMs?: number;
   readonly counters?: ProxyCounters;
+  readonly usage?: ProcessUsage;
 }
 
 /** Distributes command ids while keeping the command's own fields typed. */
@@ -114,6 +117,11 @@ export class ProxyProcess {
     return (await this.#call({ op: "counters" })).counters!;
   }
 
+  /** The proxy process's own CPU time and memory. */
+  async usage(): Promise<ProcessUsage> {
+    return (await this.#call({ op: "usage" })).usage!;
+  }
+
   /** Closes the proxy's sockets and ends the process (killing it if it does not end). */
   async close(): Promise<void> {
     if (!this.#exited) {
@@ -147,9 +155,7 @@ export class ProxyProcess {
   async #call(command: WithoutId<ProxyCommand>): Promise<ProxyReply> {
     if (this.#exited) throw new Error("the proxy process has exited");
     const id = this.#nextId++;
-    const reply = new Promise<ProxyReply>((resolve) =>
-      this.#waiting.set(id, resolve)
-    );
+    const reply = new Promise<ProxyReply>((resolve) => this.#waiting.set(id, resolve));
     await this.#writer.write(
       new TextEncoder().encode(JSON.stringify({ ...command, id }) + "\n"),
     );

@@ -7,14 +7,7 @@
  */
 
 import type { GossipConfig } from "../lib/config.ts";
-import type {
-  Bandwidth,
-  CrashDetection,
-  Mistakes,
-  Noise,
-  ProxyReport,
-  Spread,
-} from "./metrics.ts";
+import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } from "./metrics.ts";
 import type { MachineFacts } from "./noise.ts";
 
 /** Version of the result.json layout. */

@@ -26,14 +26,9 @@ import {
   type RunRecord,
   spread,
 } from "./metrics.ts";
-import { machineFacts, readCpuMs, readRss, readUdpSnmp } from "./noise.ts";
+import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "./noise.ts";
 import { ProxyProcess } from "./proxy_process.ts";
-import {
-  configBlock,
-  RESULT_SCHEMA_VERSION,
-  type RunResult,
-  writeJsonAtomic,
-} from "./results.ts";
+import { configBlock, RESULT_SCHEMA_VERSION, type RunResult, writeJsonAtomic } from "./results.ts";
 import type { Scenario } from "./scenario.ts";
 import { type ShardFinal, ShardPool } from "./shard_pool.ts";
 import type { ProxyCounters } from "./proxy.ts";
@@ -129,8 +124,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   const crashTimers: ReturnType<typeof setTimeout>[] = [];
   const snmpBefore = readUdpSnmp();
-  const cpuBefore = readCpuMs();
-  let proxyCpuBefore: number | undefined;
+  const usageBefore = selfUsage();
+  let proxyUsageBefore: ProcessUsage | undefined;
+  let proxyUsageAfter: ProcessUsage | undefined;
 
   writeLog([
     JSON.stringify({ type: "run", scenario: sc.name, startedAt, config: sc }),
@@ -139,9 +135,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const progress = (phase: RunProgress["phase"]) => {
     options.onProgress?.({
       phase,
-      elapsedMs: clock
-        ? Math.max(0, Math.min(sc.durationMs, clock.nominalNow()))
-        : 0,
+      elapsedMs: clock ? Math.max(0, Math.min(sc.durationMs, clock.nominalNow())) : 0,
       durationMs: sc.durationMs,
       membersUp: sc.members - crashes.length,
       crashed: crashes.length,
@@ -204,13 +198,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     proxy = await ProxyProcess.start({
       memberPorts: pool.privatePorts,
-      publicPorts: sc.basePort > 0
-        ? pool.privatePorts.map((p) => p + sc.members)
-        : [],
+      publicPorts: sc.basePort > 0 ? pool.privatePorts.map((p) => p + sc.members) : [],
       seed: sc.seed,
       loss: sc.loss,
     });
-    proxyCpuBefore = readCpuMs(proxy.pid);
+    proxyUsageBefore = await proxy.usage();
     const publicIds = proxy.publicPorts.map((port) => loopbackId(port));
     indexOfPublicId = new Map(publicIds.map((id, i) => [id, i]));
     const startAbs = absNowMs() + 100;
@@ -279,6 +271,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       endNominal = clock!.nominalNow();
       await sleep(DRAIN_MS);
       proxyCounters = proxy ? await proxy.counters() : null;
+      proxyUsageAfter = proxy ? await proxy.usage() : undefined;
       finals = await pool.stop();
     } else if (clock) {
       endNominal = clock.nominalNow();
@@ -286,12 +279,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   } catch (error) {
     fatal ??= error instanceof Error ? error : new Error(String(error));
   }
-  const harnessRss = readRss();
-  const proxyRss = proxy ? readRss(proxy.pid) : undefined;
-  const proxyCpuAfter = proxy ? readCpuMs(proxy.pid) : undefined;
+  const usageAfter = selfUsage();
   pool?.terminate();
   await proxy?.close().catch(() => {});
-  const cpuAfter = readCpuMs();
   const snmpAfter = readUdpSnmp();
   const wallRealMs = absNowMs() - wallStart;
   log.close();
@@ -318,18 +308,14 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       latenessByShard: finals.map((f): HistogramData => f.lateness),
       kernelRcvbufErrors: snmpAfter.rcvbufErrors - snmpBefore.rcvbufErrors,
       kernelInErrors: snmpAfter.inErrors - snmpBefore.inErrors,
-      harnessCpuMs: cpuBefore !== undefined && cpuAfter !== undefined
-        ? cpuAfter - cpuBefore
-        : null,
-      proxyCpuMs: proxyCpuBefore !== undefined && proxyCpuAfter !== undefined
-        ? proxyCpuAfter - proxyCpuBefore
-        : null,
+      harnessCpuMs: usageAfter.cpuMs - usageBefore.cpuMs,
+      proxyCpuMs: proxyUsageBefore && proxyUsageAfter ? proxyUsageAfter.cpuMs - proxyUsageBefore.cpuMs : null,
       wallRealMs,
       cores: navigator.hardwareConcurrency,
-      harnessRssBytes: harnessRss?.rssBytes ?? null,
-      harnessPeakRssBytes: harnessRss?.peakRssBytes ?? null,
-      proxyRssBytes: proxyRss?.rssBytes ?? null,
-      proxyPeakRssBytes: proxyRss?.peakRssBytes ?? null,
+      harnessRssBytes: usageAfter.rssBytes,
+      harnessPeakRssBytes: usageAfter.peakRssBytes,
+      proxyRssBytes: proxyUsageAfter?.rssBytes ?? null,
+      proxyPeakRssBytes: proxyUsageAfter?.peakRssBytes ?? null,
       timeline,
     },
   };

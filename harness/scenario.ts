@@ -9,11 +9,7 @@
  */
 
 import { z } from "zod";
-import {
-  ConfigError,
-  deriveGossipConfig,
-  type GossipConfig,
-} from "../lib/config.ts";
+import { ConfigError, deriveGossipConfig, type GossipConfig } from "../lib/config.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -138,9 +134,8 @@ const schema = z.strictObject({
 function describeIssue(
   issue: z.core.$ZodIssue,
 ): { field: string; message: string } {
-  const field =
-    issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`)
-      .join("").replace(/^\./, "") ||
+  const field = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`)
+    .join("").replace(/^\./, "") ||
     "(scenario)";
   switch (issue.code) {
     case "unrecognized_keys":
@@ -148,23 +143,17 @@ function describeIssue(
         field: issue.keys.map((
           k,
         ) => (field === "(scenario)" ? k : `${field}.${k}`)).join(", "),
-        message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${
-          issue.keys.map((k) => `'${k}'`).join(", ")
-        }`,
+        message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`,
       };
     case "too_small":
       return {
         field,
-        message: `'${field}' must be ${issue.inclusive ? ">=" : ">"} ${
-          String(issue.minimum)
-        }`,
+        message: `'${field}' must be ${issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}`,
       };
     case "too_big":
       return {
         field,
-        message: `'${field}' must be ${issue.inclusive ? "<=" : "<"} ${
-          String(issue.maximum)
-        }`,
+        message: `'${field}' must be ${issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}`,
       };
     default:
       return { field, message: `'${field}': ${issue.message}` };
@@ -201,9 +190,7 @@ export function resolveScenario(input: unknown): Scenario {
   try {
     gossip = deriveGossipConfig({
       members,
-      ...(s.budgetBytesPerSec !== undefined
-        ? { budgetBytesPerSec: s.budgetBytesPerSec }
-        : {}),
+      ...(s.budgetBytesPerSec !== undefined ? { budgetBytesPerSec: s.budgetBytesPerSec } : {}),
       ...(s.pMistake !== undefined ? { pMistake: s.pMistake } : {}),
       ...(s.modelFailed !== undefined ? { modelFailed: s.modelFailed } : {}),
       ...(s.modelLoss !== undefined ? { modelLoss: s.modelLoss } : {}),
@@ -258,9 +245,7 @@ export function resolveScenario(input: unknown): Scenario {
   if (crashed.size > members - 2) {
     throw new ScenarioError(
       "crashes",
-      `Invalid scenario: at most ${
-        members - 2
-      } of ${members} members may crash`,
+      `Invalid scenario: at most ${members - 2} of ${members} members may crash`,
     );
   }
   const basePort = s.basePort ?? 0;

@@ -27,6 +27,8 @@ export class Scheduler {
   #stopped = false;
   /** Lateness of every wake-up, in real milliseconds. */
   readonly lateness = new Histogram();
+  /** Lateness since the owner last reset it (for per-interval reports). */
+  readonly intervalLateness = new Histogram();
 
   /** `due(key)` runs when a key's deadline (absolute epoch ms) arrives. */
   constructor(due: (key: number) => void) {
@@ -62,7 +64,8 @@ export class Scheduler {
     const top = this.#heap[0];
     if (!top || this.#stopped) return;
     this.#armedAt = top.at;
-    const delay = Math.max(0, top.at - absNowMs());
+    // setTimeout counts whole milliseconds; round up so the wake is not early.
+    const delay = Math.max(0, Math.ceil(top.at - absNowMs()));
     this.#timer = setTimeout(() => this.#fire(), delay);
   }
 
@@ -70,13 +73,16 @@ export class Scheduler {
     this.#timer = undefined;
     this.#armedAt = Infinity;
     const now = absNowMs();
-    // Run everything due (a quarter millisecond of slack absorbs timer rounding).
+    // Run everything due. Never early: a detector handed a time before its
+    // deadline does nothing and asks for the same deadline again (a spin).
     while (
-      this.#heap.length > 0 && this.#heap[0]!.at <= now + 0.25 && !this.#stopped
+      this.#heap.length > 0 && this.#heap[0]!.at <= now && !this.#stopped
     ) {
       const slot = this.#pop()!;
       if (this.#versions[slot.key] !== slot.version) continue;
-      this.lateness.record(absNowMs() - slot.at);
+      const late = absNowMs() - slot.at;
+      this.lateness.record(late);
+      this.intervalLateness.record(late);
       this.#due(slot.key);
     }
     this.#arm();
@@ -105,9 +111,7 @@ export class Scheduler {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < heap.length && heap[right]!.at < heap[left]!.at
-        ? right
-        : left;
+      const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
       if (heap[child]!.at >= last.at) break;
       heap[i] = heap[child]!;
       i = child;

@@ -5,12 +5,7 @@
  * @module
  */
 
-import type {
-  FromShard,
-  ShardCounters,
-  ShardDetectorConfig,
-  ToShard,
-} from "./shard_protocol.ts";
+import type { FromShard, ShardCounters, ShardDetectorConfig, ToShard } from "./shard_protocol.ts";
 import { PortInUseError } from "./udp_transport.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
@@ -76,15 +71,12 @@ export class ShardPool {
           { type: "module" },
         );
         pool.#workers.push(worker);
-        worker.onmessage = (event: MessageEvent<FromShard>) =>
-          pool.#receive(event.data);
+        worker.onmessage = (event: MessageEvent<FromShard>) => pool.#receive(event.data);
         worker.onerror = (event) => {
           event.preventDefault();
           options.onError(new Error(`shard ${s} failed: ${event.message}`));
         };
-        const ports = indices.map((i) =>
-          options.basePort ? options.basePort + i : 0
-        );
+        const ports = indices.map((i) => options.basePort ? options.basePort + i : 0);
         return pool.#request(s, "bound", {
           type: "init",
           shard: s,
@@ -99,9 +91,7 @@ export class ShardPool {
       pool.privatePorts = new Array(options.members).fill(0);
       bound.forEach((message, s) => {
         if (message.type !== "bound") return;
-        pool.#members[s]!.forEach((index, k) =>
-          pool.privatePorts[index] = message.ports[k]!
-        );
+        pool.#members[s]!.forEach((index, k) => pool.privatePorts[index] = message.ports[k]!);
       });
     } catch (error) {
       pool.terminate();
@@ -112,26 +102,20 @@ export class ShardPool {
 
   /** Starts every member: the run's clock starts at `startAbsMs`. */
   begin(publicIds: readonly number[], startAbsMs: number): void {
-    this.#workers.forEach((w) =>
-      w.postMessage({ type: "start", publicIds, startAbsMs } satisfies ToShard)
-    );
+    this.#workers.forEach((w) => w.postMessage({ type: "start", publicIds, startAbsMs } satisfies ToShard));
   }
 
   /** Stops all scheduled work; sockets keep receiving what is in flight. */
   async quiesce(): Promise<void> {
     await Promise.all(
-      this.#workers.map((_, s) =>
-        this.#request(s, "quiesced", { type: "quiesce" })
-      ),
+      this.#workers.map((_, s) => this.#request(s, "quiesced", { type: "quiesce" })),
     );
   }
 
   /** Closes every socket and collects each shard's final counters. */
   async stop(): Promise<ShardFinal[]> {
     const finals = await Promise.all(
-      this.#workers.map((_, s) =>
-        this.#request(s, "stopped", { type: "stop" })
-      ),
+      this.#workers.map((_, s) => this.#request(s, "stopped", { type: "stop" })),
     );
     this.terminate();
     return finals.map((m, s) => {
@@ -193,9 +177,7 @@ export class ShardPool {
         return;
       case "error": {
         // An error answers whatever request is pending for that shard, else it is fatal.
-        const key = [...this.#waiters.keys()].find((k) =>
-          k.startsWith(`${message.shard}:`)
-        );
+        const key = [...this.#waiters.keys()].find((k) => k.startsWith(`${message.shard}:`));
         if (key) {
           const resolve = this.#waiters.get(key)!;
           this.#waiters.delete(key);

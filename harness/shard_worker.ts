@@ -28,7 +28,6 @@ let counters: MemberCounters | undefined;
 let pendingEvents: number[] = [];
 let flushTimer: ReturnType<typeof setInterval> | undefined;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
-let reportedLateness = new Histogram();
 
 const KIND_CODE = new Map(DETECTOR_EVENT_KINDS.map((k, i) => [k, i]));
 
@@ -50,18 +49,9 @@ function flushEvents(): void {
 }
 
 function intervalLateness() {
-  // Lateness since the last report = total minus what was already reported.
-  const total = scheduler!.lateness;
-  const interval = new Histogram();
-  const now = total.toJSON();
-  const before = reportedLateness.toJSON();
-  interval.merge({
-    counts: now.counts.map((c, i) => c - (before.counts[i] ?? 0)),
-    sum: now.sum - before.sum,
-    max: 0,
-  });
-  reportedLateness = new Histogram(now.counts);
-  return interval.summary();
+  const summary = scheduler!.intervalLateness.summary();
+  scheduler!.intervalLateness.reset();
+  return summary;
 }
 
 async function handle(message: ToShard): Promise<void> {
@@ -138,9 +128,7 @@ async function handle(message: ToShard): Promise<void> {
       scheduler?.stop();
       const at = absNowMs();
       await Promise.all(
-        hosts.length > 0
-          ? hosts.map((h) => h.stop())
-          : transports.map((t) => t.close()),
+        hosts.length > 0 ? hosts.map((h) => h.stop()) : transports.map((t) => t.close()),
       );
       flushEvents();
       post({
@@ -163,9 +151,7 @@ self.onmessage = (event: MessageEvent<ToShard>) => {
       type: "error",
       shard,
       name: error instanceof Error ? error.name : "Error",
-      message: error instanceof Error
-        ? (error.stack ?? error.message)
-        : String(error),
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
   });
 };

@@ -18,13 +18,7 @@
 
 import { decodeMessage, encodeHeartbeatList, serialDelta16 } from "./codec.ts";
 import { ConfigError } from "./config.ts";
-import {
-  type Detector,
-  type DetectorEvent,
-  EMPTY_STEP,
-  type Send,
-  type Step,
-} from "./detector.ts";
+import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "./detector.ts";
 import type { MemberId } from "./member_id.ts";
 import { type Prng, randomIndex } from "./prng.ts";
 
@@ -94,8 +88,7 @@ export interface BasicGossipDetector extends Detector {
 export function createBasicGossipDetector(
   options: BasicGossipOptions,
 ): BasicGossipDetector {
-  const { self, tGossipMs, tFailMs, tCleanupMs, rng, startMs, onLearn } =
-    options;
+  const { self, tGossipMs, tFailMs, tCleanupMs, rng, startMs, onLearn } = options;
   if (!(tGossipMs > 0)) {
     throw new ConfigError(
       "tGossipMs",
@@ -220,8 +213,7 @@ export function createBasicGossipDetector(
       return Math.min(nextGossipMs, nextCheckMs);
     },
     knownMembers: () => [...entries.keys()],
-    failedMembers: () =>
-      [...entries].filter(([, e]) => e.failed).map(([id]) => id),
+    failedMembers: () => [...entries].filter(([, e]) => e.failed).map(([id]) => id),
     counterOf(member: MemberId): number | undefined {
       return member === self ? heartbeat : entries.get(member)?.counter;
     },

@@ -116,9 +116,7 @@ export function deriveGossipConfig(input: GossipConfigInput): GossipConfig {
   ) {
     throw new ConfigError(
       "modelFailed",
-      `'modelFailed' must be an integer in [0, ${
-        members - 2
-      }]: current value is ${modelFailed}`,
+      `'modelFailed' must be an integer in [0, ${members - 2}]: current value is ${modelFailed}`,
     );
   }
   if (!(modelLoss >= 0 && modelLoss < 1)) {

@@ -66,9 +66,7 @@ export function parseIpv4(text: string): number {
 /** Formats a member id as `a.b.c.d:port`. */
 export function formatMemberId(id: MemberId): string {
   const ip = memberIpv4(id);
-  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${
-    memberPort(id)
-  }`;
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${memberPort(id)}`;
 }
 
 /** Parses `a.b.c.d:port` into a member id. */

@@ -62,8 +62,6 @@ export function binomialInterval(
   }
   const alpha = 1 - confidence;
   const low = k === 0 ? 0 : (betaQuantile(alpha / 2, k, n - k + 1) as number);
-  const high = k === n
-    ? 1
-    : (betaQuantile(1 - alpha / 2, k + 1, n - k) as number);
+  const high = k === n ? 1 : (betaQuantile(1 - alpha / 2, k + 1, n - k) as number);
   return [low, high];
 }

@@ -1,0 +1,287 @@
+// deno-lint-ignore-file no-console -- this module is the terminal output.
+/**
+ * The command line: `harness run <scenario>`, `harness list`. The only
+ * module that reads `Deno.args`, installs signal handlers or calls
+ * `Deno.exit`, and the only one that imports the CLI library.
+ *
+ * Exit codes: 0 completed run, 1 harness failure, 2 bad input, 130
+ * interrupted (partial results written).
+ *
+ * @module
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { bold, dim, red, setColorEnabled } from "@std/fmt/colors";
+import { SCENARIOS } from "../scenarios/mod.ts";
+import { createProgress } from "./progress.ts";
+import { renderSummary } from "./report.ts";
+import { RunFailedError, runScenario } from "./run.ts";
+import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./scenario.ts";
+import { PortInUseError } from "./udp_transport.ts";
+
+/** Version of the harness, recorded in every result. */
+export const HARNESS_VERSION = "0.1.0";
+
+let exitCode = 0;
+
+/** Bad input: exit code 2. */
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be an integer in [${min}, ${max}]`);
+    }
+    return n;
+  };
+}
+
+function number(
+  min: number,
+  max: number,
+  { openLow = false, openHigh = false } = {},
+) {
+  return (value: string): number => {
+    const n = Number(value);
+    const lowOk = openLow ? n > min : n >= min;
+    const highOk = openHigh ? n < max : n <= max;
+    if (value.trim() === "" || !Number.isFinite(n) || !lowOk || !highOk) {
+      throw new InvalidArgumentError(
+        `must be a number in ${openLow ? "(" : "["}${min}, ${max}${openHigh ? ")" : "]"}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** Which flag sets which scenario field, to name the flag in errors. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  members: "--members",
+  loss: "--loss",
+  seed: "--seed",
+  speedup: "--speedup",
+  duration: "--duration",
+  budgetBytesPerSec: "--budget",
+  pMistake: "--p-mistake",
+  shards: "--shards",
+  basePort: "--base-port",
+};
+
+async function loadScenario(name: string): Promise<ScenarioInput> {
+  if (name.endsWith(".json")) {
+    try {
+      return JSON.parse(await Deno.readTextFile(name)) as ScenarioInput;
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read scenario file '${name}': ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  const scenario = SCENARIOS[name];
+  if (!scenario) {
+    throw new UsageError(
+      `Unknown scenario '${name}': expected one of ${Object.keys(SCENARIOS).join(", ")} or a .json file`,
+    );
+  }
+  return scenario;
+}
+
+function buildProgram() {
+  const program = new Command()
+    .name("harness")
+    .description(
+      "gossip-harness: real gossip failure detectors on loopback UDP, through a fault-injecting proxy",
+    )
+    .version(HARNESS_VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(red(text)) });
+
+  program.command("list")
+    .description("list the built-in scenarios")
+    .action(() => {
+      for (const [name, s] of Object.entries(SCENARIOS)) {
+        console.log(`${bold(name.padEnd(10))} ${s.description ?? ""}`);
+      }
+    });
+
+  program.command("run")
+    .description(
+      "run a scenario on real sockets and report detection, mistakes, bandwidth and noise floor",
+    )
+    .argument(
+      "<scenario>",
+      `built-in scenario name (${Object.keys(SCENARIOS).join(", ")}) or a scenario .json file`,
+    )
+    .option(
+      "-n, --members <n>",
+      "members in the group (2-8187); T_gossip = 8n/B and T_fail follow",
+      integer(2, 8187),
+    )
+    .option(
+      "--loss <p>",
+      "Bernoulli loss the proxy applies to every link, in [0, 1]",
+      number(0, 1),
+    )
+    .option(
+      "--seed <s>",
+      "seed of every random choice (0-4294967295)",
+      integer(0, 0xffffffff),
+    )
+    .option(
+      "--speedup <x>",
+      "time compression: nominal seconds per real second (> 0); all reported times are nominal",
+      number(0, 1000, { openLow: true }),
+    )
+    .option(
+      "--duration <seconds>",
+      "run length in nominal seconds (> 0), replacing the scenario's",
+      number(0, 1e7, { openLow: true }),
+    )
+    .option(
+      "--budget <bytesPerSec>",
+      "per-member gossip budget B in bytes/s (>= 8)",
+      number(8, 1e9),
+    )
+    .option(
+      "--p-mistake <p>",
+      "target mistake probability that sets T_fail, in (0, 1)",
+      number(0, 1, { openLow: true, openHigh: true }),
+    )
+    .option(
+      "--shards <k>",
+      "worker shards hosting the members (1-64)",
+      integer(1, 64),
+    )
+    .option(
+      "--base-port <port>",
+      "first private member port (members use base..base+n-1, the proxy the next n); default any free ports",
+      integer(1, 65535),
+    )
+    .option(
+      "-o, --out <dir>",
+      "output directory for result.json and events.jsonl (default runs/<scenario>-<time>)",
+    )
+    .option("--json", "print result.json to stdout instead of the summary")
+    .addOption(new Option("--no-progress", "no progress display"))
+    .addOption(new Option("--no-color", "no colors in the summary"))
+    .action(async (name, opts) => {
+      const input = await loadScenario(name);
+      const overrides: Record<string, unknown> = {};
+      const set = (field: string, value: unknown) => {
+        if (value !== undefined) overrides[field] = value;
+      };
+      set("members", opts.members);
+      set("loss", opts.loss);
+      set("seed", opts.seed);
+      set("speedup", opts.speedup);
+      set(
+        "duration",
+        opts.duration === undefined ? undefined : opts.duration * 1000,
+      );
+      set("budgetBytesPerSec", opts.budget);
+      set("pMistake", opts.pMistake);
+      set("shards", opts.shards);
+      set("basePort", opts.basePort);
+      let scenario: Scenario;
+      try {
+        scenario = resolveScenario({ ...input, ...overrides });
+      } catch (error) {
+        if (error instanceof ScenarioError) {
+          const root = error.field.split(/[.[]/)[0]!;
+          const flag = root in overrides ? FLAG_OF_FIELD[root] : undefined;
+          throw new UsageError(
+            flag ? `${flag}: ${error.message}` : error.message,
+          );
+        }
+        throw error;
+      }
+      if (!opts.color) setColorEnabled(false);
+      const outDir = opts.out ??
+        `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      const controller = new AbortController();
+      const onSignal = () => {
+        if (controller.signal.aborted) return;
+        console.error(
+          dim(
+            "\ninterrupted: stopping members and proxy, writing partial results…",
+          ),
+        );
+        controller.abort();
+      };
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      const realSeconds = scenario.durationMs / scenario.speedup / 1000;
+      const progress = createProgress(opts.progress && realSeconds > 3);
+      if (!opts.json) {
+        console.error(
+          dim(
+            `running '${scenario.name}': ${scenario.members} members, ${
+              (scenario.durationMs / 1000).toFixed(1)
+            } s nominal` +
+              (scenario.speedup !== 1 ? ` at speed-up ${scenario.speedup}× (~${realSeconds.toFixed(0)} s real)` : "") +
+              ` → ${outDir}`,
+          ),
+        );
+      }
+      try {
+        const result = await runScenario({
+          scenario,
+          outDir,
+          signal: controller.signal,
+          onProgress: (p) => progress.update(p),
+          harnessVersion: HARNESS_VERSION,
+        });
+        progress.stop();
+        if (opts.json) console.log(JSON.stringify(result, null, 2));
+        else console.log(renderSummary(result, outDir));
+        if (result.interrupted) exitCode = 130;
+      } catch (error) {
+        progress.stop();
+        if (error instanceof PortInUseError) {
+          throw new UsageError(`--base-port: ${error.message}`);
+        }
+        if (error instanceof RunFailedError && !opts.json) {
+          console.log(renderSummary(error.result, outDir));
+        }
+        throw error;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
+    });
+  return program;
+}
+
+/** Runs the CLI with `args`; resolves to the process exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  exitCode = 0;
+  try {
+    await buildProgram().parseAsync([...args], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" || error.exitCode === 0
+      ) return 0;
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      console.error(red(`error: ${error.message}`));
+      return 2;
+    }
+    console.error(
+      red(
+        `harness failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      ),
+    );
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

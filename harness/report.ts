@@ -1,0 +1,129 @@
+/**
+ * Renders a {@linkcode RunResult} for people: a terminal summary whose
+ * first line states whether the run was faithful.
+ *
+ * @module
+ */
+
+import { bold, cyan, dim, green, red, yellow } from "@std/fmt/colors";
+import type { RunResult } from "./results.ts";
+
+const s = (ms: number | null | undefined) => ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`;
+const f1 = (x: number | null | undefined) => x === null || x === undefined ? "—" : x.toFixed(1);
+const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 2 : 0)}%`;
+const mb = (b: number | null) => b === null ? "—" : `${(b / 1048576).toFixed(0)} MB`;
+
+/** A multi-line terminal summary. */
+export function renderSummary(r: RunResult, outDir: string): string {
+  const c = r.config;
+  const lines: string[] = [];
+  const n = r.noise;
+  if (r.faithful) {
+    lines.push(
+      green(bold("FAITHFUL")) +
+        dim(
+          ` · timer lateness p99 ${f1(n.latenessP99Ms)} ms (limit ${
+            f1(n.latenessLimitMs)
+          } ms) · ${n.kernelDrops} kernel drops`,
+        ),
+    );
+  } else {
+    lines.push(
+      red(bold("NOT FAITHFUL: ")) + red(n.reasons.join("; ")) +
+        red(" — do not use these figures as a baseline"),
+    );
+  }
+  if (!r.complete) {
+    lines.push(
+      yellow(bold(r.interrupted ? "INTERRUPTED" : "FAILED")) +
+        yellow(` — partial results${r.error ? `: ${r.error}` : ""}`),
+    );
+  }
+  lines.push(
+    bold(`${r.scenario}`) +
+      ` · ${c.n} members · seed ${c.seed} · ` +
+      (c.speedup === 1 ? "real time" : `time-compressed ${c.speedup}× (all times below are nominal)`) +
+      ` · ${s(r.measuredMs)} run in ${r.wallSeconds.toFixed(1)} s wall`,
+  );
+  lines.push(
+    dim("config   ") +
+      `T_gossip ${s(c.tGossipMs)} · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}, r = ${c.rounds} rounds) · ` +
+      `T_cleanup ${s(c.tCleanupMs)} · B ${c.B} B/s · proxy loss ${pct(c.loss)}`,
+  );
+  for (const crash of r.crashes) {
+    const d = crash.detection;
+    const all = d.detected === d.observers;
+    lines.push(
+      dim("detect   ") +
+        `member ${crash.member} (${crash.address}) crashed at ${s(crash.atMs)}: ` +
+        `first ${cyan(s(d.firstMs))} · median ${cyan(s(d.medianMs))} · p99 ${s(d.p99Ms)} · full ${
+          cyan(s(d.fullMs))
+        } · ` +
+        (all ? green(`${d.detected}/${d.observers} observers`) : yellow(`${d.detected}/${d.observers} observers`)) +
+        dim(` (T_fail ${s(c.tFailMs)})`),
+    );
+  }
+  if (r.crashes.length === 0) {
+    lines.push(dim("detect   ") + "no crash in this scenario");
+  }
+  const m = r.mistakes;
+  const rate = m.count === 0
+    ? `< ${m.ci95[1].toExponential(2)} per pair-hour (95% upper bound)`
+    : `${m.perPairHour.toExponential(2)} per pair-hour, 95% CI [${m.ci95[0].toExponential(2)}, ${
+      m.ci95[1].toExponential(2)
+    }]`;
+  lines.push(
+    dim("mistakes ") + (m.count === 0 ? green("0") : red(String(m.count))) +
+      ` in ${m.pairHours.toFixed(1)} pair-hours → ${rate}` +
+      (m.isolatedObserverDetections > 0
+        ? dim(
+          ` · ${m.isolatedObserverDetections} detections by crashed members not counted`,
+        )
+        : ""),
+  );
+  const b = r.bandwidth;
+  const ratio = `${b.meanBudgetRatio.toFixed(3)}× budget`;
+  lines.push(
+    dim("bytes/s  ") +
+      `payload mean ${bold(f1(b.meanBytesPerSec))} (${
+        b.meanBudgetRatio > 1 ? yellow(ratio) : green(ratio)
+      } of ${b.budgetBytesPerSec}) · ` +
+      `max ${f1(b.maxBytesPerSec)} · entries alone ${f1(b.meanEntryBytesPerSec)} · with IPv4/UDP headers ${
+        f1(b.meanWireBytesPerSec)
+      }`,
+  );
+  if (b.exceeded) {
+    lines.push(
+      dim("         ") +
+        yellow(
+          `budget exceeded by ${b.membersOverBudget} member(s) over the whole run`,
+        ) +
+        (b.maxWindowBytesPerSec !== null ? ` · peak ${f1(b.maxWindowBytesPerSec)} over ${s(b.windowMs)} windows` : "") +
+        dim(" · the 8-byte message header is not in the paper's 8n"),
+    );
+  }
+  if (r.proxy) {
+    const p = r.proxy;
+    const ok = p.sentReconciles && p.receivedReconciles;
+    lines.push(
+      dim("proxy    ") +
+        `${p.relayed} relayed · ${p.lost} lost (${pct(p.measuredLoss)}) · ${p.blackholed} black-holed · ` +
+        (ok
+          ? green("counts reconcile with the members'")
+          : red(`counts do not reconcile (${p.mismatches.length} mismatches)`)),
+    );
+  }
+  lines.push(
+    dim("noise    ") +
+      `lateness p50 ${f1(n.latenessP50Ms)} / p99 ${f1(n.latenessP99Ms)} / max ${f1(n.latenessMaxMs)} ms (real) · ` +
+      `kernel drops ${n.kernelDrops} · CPU ${
+        f1((n.harnessCpuCores ?? 0) + (n.proxyCpuCores ?? 0))
+      }/${n.cores} cores · ` +
+      `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}` +
+      (r.members.malformedDropped > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
+  );
+  lines.push(
+    dim("results  ") + `${outDir}/result.json · ${outDir}/events.jsonl`,
+  );
+  return lines.join("\n");
+}

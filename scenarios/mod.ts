@@ -1,0 +1,15 @@
+/**
+ * The built-in scenarios, by name.
+ *
+ * @module
+ */
+
+import type { ScenarioInput } from "../harness/scenario.ts";
+import accuracy from "./accuracy.ts";
+import demo from "./demo.ts";
+
+/** Every built-in scenario, by name. */
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
+  demo,
+  accuracy,
+};

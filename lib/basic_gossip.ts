@@ -64,6 +64,8 @@ interface Entry {
 export interface BasicGossipDetector extends Detector {
   /** This member's own heartbeat counter. */
   readonly heartbeat: number;
+  /** Always defined: the basic detector gossips forever. */
+  nextDeadlineMs(): number;
   /** Members currently held (alive or failed, not yet cleaned up). */
   knownMembers(): MemberId[];
   /** Members currently considered failed. */

@@ -1,0 +1,37 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { resolveScenario, ScenarioError } from "../harness/scenario.ts";
+import { SCENARIOS } from "../scenarios/mod.ts";
+
+Deno.test("resolveScenario() accepts every built-in scenario and fills defaults", () => {
+  for (const [name, input] of Object.entries(SCENARIOS)) {
+    const s = resolveScenario(input);
+    assertEquals(s.name, name);
+  }
+  const demo = resolveScenario(SCENARIOS.demo);
+  assertEquals(demo.gossip.tGossipMs, 1600);
+  assertEquals(demo.crashes, [{ member: 1, atMs: 16_000 }]);
+  assertEquals(demo.durationMs, 30 * 1600 + demo.gossip.tFailMs);
+});
+
+Deno.test("resolveScenario() rejects bad input with one error naming the field", () => {
+  const base = { name: "t", duration: 10_000 };
+  const cases: [Record<string, unknown>, string, string][] = [
+    [{ ...base, memberz: 3 }, "memberz", "unknown field"],
+    [{ ...base, members: 1 }, "members", ">= 2"],
+    [{ ...base, members: 2.5 }, "members", "int"],
+    [{ ...base, loss: 1.5 }, "loss", "<= 1"],
+    [{ ...base, loss: -0.1 }, "loss", ">= 0"],
+    [{ ...base, budgetBytesPerSec: 4 }, "budgetBytesPerSec", ">= 8"],
+    [{ ...base, duration: -1 }, "duration", ""],
+    [{ ...base, members: 5, crashes: [{ member: 5, at: 1 }] }, "crashes[0].member", "[0, 4]"],
+    [{ ...base, crashes: [{ member: 1, at: 20_000 }] }, "crashes[0].at", "before the end"],
+    [{ ...base, crashes: [{ member: 1, at: 1, how: "x" }] }, "crashes[0].how", "unknown field"],
+    [{ ...base, members: 3, crashes: [{ member: 1, at: 1 }, { member: 2, at: 2 }] }, "crashes", "at most"],
+    [{ ...base, basePort: 65530, members: 10 }, "basePort", "65535"],
+  ];
+  for (const [input, field, text] of cases) {
+    const e = assertThrows(() => resolveScenario(input), ScenarioError);
+    assertEquals(e.field, field, JSON.stringify(input));
+    if (text) assertEquals(e.message.includes(text), true, `${e.message} should mention ${text}`);
+  }
+});

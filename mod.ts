@@ -37,18 +37,29 @@ export * from "./lib/histogram.ts";
 export * from "./lib/stats.ts";
 export * from "./lib/simulate.ts";
 
-// Harness
-export * from "./harness/clock.ts";
-export * from "./harness/transport.ts";
-export * from "./harness/udp_transport.ts";
-export * from "./harness/scheduler.ts";
-export * from "./harness/member_host.ts";
-export * from "./harness/proxy.ts";
-export * from "./harness/proxy_process.ts";
-export * from "./harness/shard_pool.ts";
-export * from "./harness/scenario.ts";
-export * from "./harness/metrics.ts";
-export * from "./harness/noise.ts";
-export * from "./harness/results.ts";
-export * from "./harness/run.ts";
-export * from "./harness/report.ts";
+// Harness: transports, proxy, runner
+export { type PacketHandler, type Transport } from "./harness/transport.ts";
+export { bindUdp, boundPort, PortInUseError, UdpTransport } from "./harness/udp_transport.ts";
+export { type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy.ts";
+export { ProxyProcess } from "./harness/proxy_process.ts";
+export {
+  type CrashSpec,
+  type DurationSpec,
+  resolveScenario,
+  type Scenario,
+  ScenarioError,
+  type ScenarioInput,
+} from "./harness/scenario.ts";
+export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "./harness/run.ts";
+export type { RunResult } from "./harness/results.ts";
+export type {
+  Bandwidth,
+  CrashDetection,
+  Mistakes,
+  Noise,
+  NoiseInterval,
+  ProxyReport,
+  Spread,
+} from "./harness/metrics.ts";
+export type { MachineFacts, ProcessUsage } from "./harness/noise.ts";
+export { renderSummary } from "./harness/report.ts";

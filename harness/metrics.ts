@@ -64,6 +64,18 @@ export interface RunRecord {
   readonly faithfulLatenessFraction: number;
 }
 
+/** Timer lateness of one shard over one stats interval. */
+export interface NoiseInterval {
+  /** End of the interval (nominal ms). */
+  readonly atMs: number;
+  /** Shard index. */
+  readonly shard: number;
+  /** Lateness p99 of the interval's wake-ups (real ms). */
+  readonly latenessP99Ms: number;
+  /** Largest lateness in the interval (real ms). */
+  readonly latenessMaxMs: number;
+}
+
 /** Raw noise readings of a run. */
 export interface NoiseReadings {
   readonly latenessByShard: readonly HistogramData[];
@@ -78,18 +90,16 @@ export interface NoiseReadings {
   readonly proxyRssBytes: number | null;
   readonly proxyPeakRssBytes: number | null;
   /** Per shard and stats interval: lateness of that interval's wake-ups. */
-  readonly timeline: readonly {
-    readonly atMs: number;
-    readonly shard: number;
-    readonly latenessP99Ms: number;
-    readonly latenessMaxMs: number;
-  }[];
+  readonly timeline: readonly NoiseInterval[];
 }
 
 /** Detection of one crash (metrics.md "Detection"). */
 export interface CrashDetection {
+  /** Member index of the crashed member. */
   readonly member: number;
+  /** When the proxy black-holed it (nominal ms). */
   readonly atMs: number;
+  /** Latencies after the crash (nominal ms) over live observers. */
   readonly detection: {
     readonly firstMs: number | null;
     readonly medianMs: number | null;
@@ -104,9 +114,13 @@ export interface CrashDetection {
 
 /** Distribution over crashes of one detection figure. */
 export interface Spread {
+  /** Smallest value over crashes. */
   readonly min: number | null;
+  /** Median over crashes. */
   readonly median: number | null;
+  /** 99th percentile over crashes. */
   readonly p99: number | null;
+  /** Largest value over crashes. */
   readonly max: number | null;
 }
 
@@ -167,18 +181,25 @@ export function spread(values: readonly (number | null)[]): Spread {
 
 /** Mistakes (metrics.md "Mistakes"). */
 export interface Mistakes {
+  /** S-transitions about a member that was up and not cut off from the observer. */
   readonly count: number;
   /** Ordered (observer, subject) pairs times hours during which both were up. */
   readonly pairHours: number;
+  /** Mistakes per ordered (observer, subject) pair-hour. */
   readonly perPairHour: number;
   /** 95% interval of perPairHour (exact Poisson); with 0 mistakes, [0, upper bound]. */
   readonly ci95: Interval;
+  /** How the intervals were computed. */
   readonly ciMethod: "poisson-exact";
+  /** Hours each member was up, summed over members. */
   readonly memberHours: number;
+  /** Mistakes per subject-hour (mistakes about x summed over observers). */
   readonly perMemberHour: number;
+  /** 95% interval of perMemberHour (exact Poisson). */
   readonly perMemberHourCi95: Interval;
   /** Mistakes later corrected by a T-transition, and their mean duration T_M. */
   readonly corrected: number;
+  /** Mean time from a mistake to its refutation, T_M (null when none was refuted). */
   readonly meanDurationMs: number | null;
   /** Fraction of pair-time spent in a correct state (direct estimate of P_A). */
   readonly queryAccuracy: number;
@@ -265,19 +286,25 @@ export function mistakes(record: RunRecord): Mistakes {
 
 /** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
 export interface Bandwidth {
+  /** The budget B the run was configured with. */
   readonly budgetBytesPerSec: number;
   /** UDP payload handed to the socket, mean over members. */
   readonly meanBytesPerSec: number;
+  /** Highest member's payload rate over the whole run. */
   readonly maxBytesPerSec: number;
+  /** Lowest member's payload rate over the whole run. */
   readonly minBytesPerSec: number;
+  /** Median member's payload rate. */
   readonly p50BytesPerSec: number;
   /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting. */
   readonly meanEntryBytesPerSec: number;
   /** With 28 bytes of IPv4/UDP header per datagram. */
   readonly meanWireBytesPerSec: number;
+  /** Highest member's rate with IPv4/UDP headers. */
   readonly maxWireBytesPerSec: number;
   /** mean / budget and max / budget (payload). */
   readonly meanBudgetRatio: number;
+  /** maxBytesPerSec / budget. */
   readonly maxBudgetRatio: number;
   /** Window over which the per-member peak is taken (nominal ms). */
   readonly windowMs: number;
@@ -285,9 +312,13 @@ export interface Bandwidth {
   readonly maxWindowBytesPerSec: number | null;
   /** Whether any member's whole-run or windowed payload rate exceeded the budget. */
   readonly exceeded: boolean;
+  /** Members whose whole-run payload rate exceeded the budget. */
   readonly membersOverBudget: number;
+  /** Received payload bytes per member per second, mean. */
   readonly meanRecvBytesPerSec: number;
+  /** Received payload bytes per second of the busiest receiver. */
   readonly maxRecvBytesPerSec: number;
+  /** Datagrams sent per member per second, mean. */
   readonly meanDatagramsPerSec: number;
 }
 
@@ -355,10 +386,15 @@ export function maxWindowRate(
 
 /** Proxy reconciliation: the proxy's counts against the members'. */
 export interface ProxyReport {
+  /** Datagrams the proxy delivered to member sockets. */
   readonly relayed: number;
+  /** Datagrams dropped by the loss impairment. */
   readonly lost: number;
+  /** Datagrams dropped because an end was black-holed (crash by proxy). */
   readonly blackholed: number;
+  /** Datagrams whose relay send failed. */
   readonly sendErrors: number;
+  /** Datagrams from addresses that are no member's (dropped). */
   readonly unknownSource: number;
   /** Measured loss rate among datagrams that met the loss impairment. */
   readonly measuredLoss: number;
@@ -425,10 +461,15 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
 
 /** The noise floor (metrics.md "Noise floor"), with the faithfulness verdict. */
 export interface Noise {
+  /** Median lateness of scheduled wake-ups (real ms). */
   readonly latenessP50Ms: number;
+  /** 99th percentile lateness of scheduled wake-ups (real ms). */
   readonly latenessP99Ms: number;
+  /** Largest lateness of a scheduled wake-up (real ms). */
   readonly latenessMaxMs: number;
+  /** Scheduled wake-ups measured. */
   readonly latenessWakeups: number;
+  /** The same figures per worker shard. */
   readonly perShard: readonly {
     shard: number;
     p50Ms: number;
@@ -440,18 +481,29 @@ export interface Noise {
   readonly latenessLimitMs: number;
   /** Delta of RcvbufErrors in /proc/net/snmp over the run (system-wide). */
   readonly kernelDrops: number;
+  /** Delta of InErrors in /proc/net/snmp (includes RcvbufErrors). */
   readonly kernelInErrors: number;
   /** Datagrams the proxy relayed that no member socket delivered. */
   readonly undelivered: number;
+  /** CPU cores the harness process (with its workers) kept busy on average. */
   readonly harnessCpuCores: number | null;
+  /** CPU cores the proxy process kept busy on average. */
   readonly proxyCpuCores: number | null;
+  /** Cores of the machine. */
   readonly cores: number;
+  /** Whether harness + proxy used more than 90% of the cores. */
   readonly cpuSaturated: boolean;
+  /** Resident memory of the harness process at the end. */
   readonly harnessRssBytes: number | null;
+  /** Peak resident memory of the harness process. */
   readonly harnessPeakRssBytes: number | null;
+  /** Resident memory of the proxy process at the end. */
   readonly proxyRssBytes: number | null;
+  /** Peak resident memory of the proxy process. */
   readonly proxyPeakRssBytes: number | null;
-  readonly timeline: NoiseReadings["timeline"];
+  /** Per shard and stats interval: lateness p99 and max of that interval. */
+  readonly timeline: readonly NoiseInterval[];
+  /** Whether the run is faithful: the reasons list is empty. */
   readonly faithful: boolean;
   /** Why the run is not faithful (empty when it is). */
   readonly reasons: readonly string[];

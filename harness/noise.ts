@@ -41,7 +41,9 @@ export function readUdpSnmp(): UdpSnmp {
 export interface ProcessUsage {
   /** User + system CPU time since the process started (ms). */
   readonly cpuMs: number;
+  /** Resident set size now. */
   readonly rssBytes: number;
+  /** Peak resident set size. */
   readonly peakRssBytes: number;
 }
 
@@ -60,15 +62,25 @@ export function selfUsage(): ProcessUsage {
 
 /** Facts about the machine and software a result was produced with. */
 export interface MachineFacts {
+  /** Deno version. */
   readonly deno: string;
+  /** V8 version. */
   readonly v8: string;
+  /** TypeScript version. */
   readonly typescript: string;
+  /** Operating system and architecture. */
   readonly os: string;
+  /** Kernel release. */
   readonly kernel: string;
+  /** Logical CPUs. */
   readonly cpus: number;
+  /** CPU model name. */
   readonly cpuModel: string;
+  /** Physical memory. */
   readonly memTotalBytes: number;
+  /** net.core.rmem_max: the largest socket receive buffer allowed. */
   readonly rmemMaxBytes: number | null;
+  /** net.core.rmem_default: the default socket receive buffer. */
   readonly rmemDefaultBytes: number | null;
 }
 

@@ -172,6 +172,7 @@ export class UdpProxy {
     await Promise.all(this.#loops);
   }
 
+  /** Closes the proxy (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

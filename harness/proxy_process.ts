@@ -148,6 +148,7 @@ export class ProxyProcess {
     await this.#reader;
   }
 
+  /** Closes the proxy process (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -15,18 +15,27 @@ export const RESULT_SCHEMA_VERSION = 1;
 
 /** Contents of `DIR/result.json`. */
 export interface RunResult {
+  /** Version of this layout. */
   readonly schemaVersion: number;
+  /** Version of the harness that produced the result. */
   readonly harnessVersion: string;
+  /** Scenario name. */
   readonly scenario: string;
+  /** Scenario description. */
   readonly description: string;
   /** False when the run was interrupted or failed; the figures cover what ran. */
   readonly complete: boolean;
+  /** True when Ctrl-C or an abort signal ended the run early. */
   readonly interrupted: boolean;
+  /** The harness failure that ended the run, if any. */
   readonly error: string | null;
   /** The noise floor's verdict (see `noise.reasons`). */
   readonly faithful: boolean;
+  /** When the run started (ISO 8601). */
   readonly startedAt: string;
+  /** Real seconds from start to the end of teardown. */
   readonly wallSeconds: number;
+  /** Everything needed to rerun: timings (seconds and ms, nominal), seed, speed-up, loss, faults. */
   readonly config: {
     readonly n: number;
     readonly B: number;
@@ -52,10 +61,13 @@ export interface RunResult {
     }[];
     readonly faithfulLatenessFraction: number;
   };
+  /** The machine and software the run used. */
   readonly machine: MachineFacts;
   /** Nominal ms actually run (start to the end of measurement). */
   readonly measuredMs: number;
+  /** Detection of each crash that happened. */
   readonly crashes: readonly (CrashDetection & { readonly address: string })[];
+  /** Spread of the detection figures across crashes. */
   readonly detectionAcrossCrashes: {
     readonly crashes: number;
     readonly undetected: number;
@@ -64,14 +76,19 @@ export interface RunResult {
     readonly p99Ms: Spread;
     readonly fullMs: Spread;
   };
+  /** Mistakes (false positives). */
   readonly mistakes: Mistakes;
+  /** Bandwidth per member, per nominal second. */
   readonly bandwidth: Bandwidth;
+  /** The proxy's counts and their reconciliation with the members'. */
   readonly proxy: ProxyReport | null;
+  /** Member-side counts. */
   readonly members: {
     readonly malformedDropped: number;
     readonly sendErrors: number;
     readonly detectorEvents: number;
   };
+  /** The noise floor and the faithfulness verdict. */
   readonly noise: Noise;
 }
 

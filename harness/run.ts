@@ -36,17 +36,25 @@ import type { HistogramData } from "../lib/histogram.ts";
 
 /** Live state for a progress display. */
 export interface RunProgress {
+  /** What the run is doing. */
   readonly phase: "starting" | "running" | "stopping";
+  /** Nominal ms since the members started. */
   readonly elapsedMs: number;
+  /** Nominal length of the run. */
   readonly durationMs: number;
+  /** Members not crashed so far. */
   readonly membersUp: number;
+  /** Members crashed so far. */
   readonly crashed: number;
+  /** S-transitions reported by members so far. */
   readonly detections: number;
+  /** Timer lateness p99 of the latest stats interval (real ms). */
   readonly latenessP99Ms: number;
 }
 
 /** Options of {@linkcode runScenario}. */
 export interface RunOptions {
+  /** The validated scenario to run. */
   readonly scenario: Scenario;
   /** Directory for events.jsonl and result.json (created). */
   readonly outDir: string;
@@ -65,6 +73,10 @@ const DRAIN_MS = 150;
 export class RunFailedError extends Error {
   /** The partial result. */
   readonly result: RunResult;
+  /**
+   * Creates the error.
+   * @param result The partial result that was written.
+   */
   constructor(message: string, result: RunResult, options?: ErrorOptions) {
     super(message, options);
     this.name = "RunFailedError";

@@ -70,20 +70,32 @@ export interface ScenarioInput {
 
 /** A validated scenario with every default filled and every time in nominal ms. */
 export interface Scenario {
+  /** Scenario name. */
   readonly name: string;
+  /** One line describing the experiment. */
   readonly description: string;
+  /** Members, n. */
   readonly members: number;
+  /** Bernoulli loss the proxy applies to every link. */
   readonly loss: number;
+  /** Run length (nominal ms). */
   readonly durationMs: number;
+  /** Nominal seconds per real second. */
   readonly speedup: number;
+  /** Seed of every random choice. */
   readonly seed: number;
+  /** Worker shards hosting the members. */
   readonly shards: number;
+  /** First private member port, or 0 for any free ports. */
   readonly basePort: number;
+  /** Crashes by proxy, in nominal ms. */
   readonly crashes: readonly {
     readonly member: number;
     readonly atMs: number;
   }[];
+  /** Lateness p99 above this fraction of the real T_gossip makes the run unfaithful. */
   readonly faithfulLatenessFraction: number;
+  /** The detector's derived timings. */
   readonly gossip: GossipConfig;
 }
 
@@ -91,6 +103,10 @@ export interface Scenario {
 export class ScenarioError extends RangeError {
   /** Path of the field at fault, e.g. `crashes[0].member`. */
   readonly field: string;
+  /**
+   * Creates the error.
+   * @param field Path of the field at fault, e.g. `crashes[0].member`.
+   */
   constructor(field: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ScenarioError";

@@ -12,6 +12,10 @@ import type { PacketHandler, Transport } from "./transport.ts";
 export class PortInUseError extends Error {
   /** The port asked for. */
   readonly port: number;
+  /**
+   * Creates the error.
+   * @param port The port that could not be bound.
+   */
   constructor(port: number, options?: ErrorOptions) {
     super(`Cannot bind 127.0.0.1:${port}: the port is in use`, options);
     this.name = "PortInUseError";
@@ -101,6 +105,7 @@ export class UdpTransport implements Transport {
     await this.#loop?.catch(() => {});
   }
 
+  /** Closes the socket (`await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

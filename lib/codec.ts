@@ -34,7 +34,7 @@ export const ENTRY_BYTES = 8;
 export const MAX_DATAGRAM_BYTES = 65507;
 
 /** Most entries one datagram can carry. */
-export const MAX_ENTRIES = Math.floor(
+export const MAX_ENTRIES: number = Math.floor(
   (MAX_DATAGRAM_BYTES - HEADER_BYTES) / ENTRY_BYTES,
 );
 
@@ -51,6 +51,7 @@ export type MessageKind = typeof MessageKind[keyof typeof MessageKind];
 
 /** A decoded heartbeat list, as parallel arrays (no per-entry objects). */
 export interface HeartbeatList {
+  /** Message kind. */
   readonly kind: typeof MessageKind.HeartbeatList;
   /** Member ids, one per entry. */
   readonly members: Float64Array;
@@ -67,6 +68,12 @@ export class DecodeError extends RangeError {
   readonly offset: number;
   /** Short machine-readable reason, for counting rejections by cause. */
   readonly reason: DecodeErrorReason;
+  /**
+   * Creates the error.
+   * @param reason Short cause, for counting.
+   * @param offset Byte offset of the problem.
+   * @param message What is wrong.
+   */
   constructor(reason: DecodeErrorReason, offset: number, message: string) {
     super(`${message} (at byte ${offset})`);
     this.name = "DecodeError";

@@ -13,6 +13,10 @@ import { roundsForMistake, roundsToSeconds } from "./model/gossip_markov.ts";
 export class ConfigError extends RangeError {
   /** The field at fault. */
   readonly field: string;
+  /**
+   * Creates the error.
+   * @param field The field at fault.
+   */
   constructor(field: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ConfigError";
@@ -58,10 +62,15 @@ export interface GossipConfigInput {
 
 /** Timings of the basic detector, all in (nominal) milliseconds. */
 export interface GossipConfig {
+  /** Members, n. */
   readonly members: number;
+  /** Per-member budget B (bytes/s). */
   readonly budgetBytesPerSec: number;
+  /** Target mistake probability. */
   readonly pMistake: number;
+  /** Failed members the model assumed, f. */
   readonly modelFailed: number;
+  /** Loss the model assumed. */
   readonly modelLoss: number;
   /** Single-gossiper rounds r the model needs for pMistake. */
   readonly rounds: number;

@@ -28,6 +28,7 @@ export interface Send {
  * of, `removed` an entry dropped after T_cleanup.
  */
 export interface DetectorEvent {
+  /** What happened. */
   readonly kind: DetectorEventKind;
   /** The member the event is about. */
   readonly member: MemberId;
@@ -47,7 +48,9 @@ export type DetectorEventKind = typeof DETECTOR_EVENT_KINDS[number];
 
 /** What one call produced. */
 export interface Step {
+  /** Datagrams to send. */
   readonly sends: readonly Send[];
+  /** Transitions made. */
   readonly events: readonly DetectorEvent[];
 }
 

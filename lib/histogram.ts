@@ -28,10 +28,15 @@ function bucketUpper(bucket: number): number {
 
 /** Summary statistics of a {@linkcode Histogram}. */
 export interface HistogramSummary {
+  /** Values recorded. */
   readonly count: number;
+  /** Exact mean. */
   readonly mean: number;
+  /** Median (bucket upper edge). */
   readonly p50: number;
+  /** 99th percentile (bucket upper edge). */
   readonly p99: number;
+  /** Exact maximum. */
   readonly max: number;
 }
 
@@ -42,6 +47,7 @@ export class Histogram {
   #sum = 0;
   #max = 0;
 
+  /** Makes an empty histogram, or one holding serialised bucket counts. */
   constructor(counts?: ArrayLike<number>) {
     this.#counts = new Float64Array(BUCKETS);
     if (counts) this.#absorb(counts, undefined);
@@ -133,7 +139,10 @@ export class Histogram {
 
 /** Serialised {@linkcode Histogram}. */
 export interface HistogramData {
+  /** Count per bucket. */
   readonly counts: readonly number[];
+  /** Exact sum of the values. */
   readonly sum: number;
+  /** Exact maximum. */
   readonly max: number;
 }

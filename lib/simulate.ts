@@ -30,14 +30,19 @@ export interface SimulateOptions {
 
 /** An event with the member that emitted it. */
 export interface SimEvent extends DetectorEvent {
+  /** The member that emitted the event. */
   readonly observer: MemberId;
 }
 
 /** What a simulation produced. */
 export interface SimulateResult {
+  /** Every event, in virtual-time order. */
   readonly events: SimEvent[];
+  /** Datagrams sent. */
   readonly datagrams: number;
+  /** Payload bytes sent. */
   readonly bytes: number;
+  /** Datagrams dropped (loss or crash). */
   readonly lost: number;
 }
 

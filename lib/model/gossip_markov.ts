@@ -31,6 +31,10 @@ export interface GossipModelParams {
 export class ModelParamError extends RangeError {
   /** The parameter at fault. */
   readonly param: string;
+  /**
+   * Creates the error.
+   * @param param The parameter at fault.
+   */
   constructor(param: string, message: string) {
     super(message);
     this.name = "ModelParamError";

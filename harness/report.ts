@@ -11,6 +11,7 @@ import type { RunResult } from "./results.ts";
 const s = (ms: number | null | undefined) => ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`;
 const f1 = (x: number | null | undefined) => x === null || x === undefined ? "—" : x.toFixed(1);
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 2 : 0)}%`;
+const cores = (x: number | null) => x === null ? "—" : x.toFixed(2);
 const mb = (b: number | null) => b === null ? "—" : `${(b / 1048576).toFixed(0)} MB`;
 
 /** A multi-line terminal summary. */
@@ -116,9 +117,9 @@ export function renderSummary(r: RunResult, outDir: string): string {
   lines.push(
     dim("noise    ") +
       `lateness p50 ${f1(n.latenessP50Ms)} / p99 ${f1(n.latenessP99Ms)} / max ${f1(n.latenessMaxMs)} ms (real) · ` +
-      `kernel drops ${n.kernelDrops} · CPU ${
-        f1((n.harnessCpuCores ?? 0) + (n.proxyCpuCores ?? 0))
-      }/${n.cores} cores · ` +
+      `kernel drops ${n.kernelDrops} · CPU ${cores(n.harnessCpuCores)} harness + ${
+        cores(n.proxyCpuCores)
+      } proxy of ${n.cores} cores · ` +
       `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}` +
       (r.members.malformedDropped > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
   );

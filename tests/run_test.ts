@@ -8,121 +8,102 @@ import { main } from "../harness/cli.ts";
 // Integration tests on real sockets, a real proxy process and real workers.
 // Assertions are on counts and generous windows, never on speed.
 
-Deno.test({
-  name: "runScenario() detects a crash by proxy at every live observer, within T_fail plus propagation",
-  async fn() {
-    const outDir = await Deno.makeTempDir();
-    try {
-      const scenario = resolveScenario({
-        name: "crash-small",
-        members: 12,
-        pMistake: 1e-6,
-        duration: { tGossip: 35, tFail: 1 },
-        speedup: 4,
-        seed: 3,
-        crashes: [{ member: 5, at: { tGossip: 8 } }],
-      });
-      const r = await runScenario({ scenario, outDir });
-      const [crash] = r.crashes;
-      const d = crash!.detection;
-      assertEquals(d.observers, 11);
-      assertEquals(d.detected, 11, "every live observer detected the crash");
-      const { tFailMs, tGossipMs } = scenario.gossip;
-      assert(d.firstMs! >= tFailMs - 2 * tGossipMs, `first ${d.firstMs} vs T_fail ${tFailMs}`);
-      assert(d.fullMs! <= tFailMs + 20 * tGossipMs, `full ${d.fullMs} vs T_fail ${tFailMs}`);
-      assertEquals(r.mistakes.count, 0);
-      assertEquals(r.mistakes.isolatedObserverDetections, 11, "the cut-off member suspects everyone, not counted");
-      assert(r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy!.mismatches));
-      assert(r.proxy!.blackholed > 0);
-      const saved = JSON.parse(await Deno.readTextFile(`${outDir}/result.json`));
-      assertEquals(saved.crashes[0].detection.detected, 11);
-      const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
-      assert(log.some((e) => e.fault === "crash" && e.member === 5));
-    } finally {
-      await Deno.remove(outDir, { recursive: true });
-    }
-  },
-});
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
-Deno.test({
-  name: "runScenario() without faults: no mistakes, bytes equal the codec's sizes, proxy counts reconcile",
-  async fn() {
-    const outDir = await Deno.makeTempDir();
-    try {
-      const members = 16;
-      const scenario = resolveScenario({
-        name: "quiet-small",
-        members,
-        pMistake: 1e-6,
-        duration: { tGossip: 25 },
-        speedup: 5,
-        seed: 4,
-      });
-      const r = await runScenario({ scenario, outDir });
-      assertEquals(r.mistakes.count, 0);
-      assertEquals(r.members.malformedDropped, 0);
-      // Every datagram is one full list of n entries, so bytes = datagrams x its encoded size.
-      const perDatagram = heartbeatListBytes(members);
-      const seconds = r.measuredMs / 1000;
-      assert(
-        Math.abs(r.bandwidth.meanBytesPerSec * seconds / perDatagram - r.bandwidth.meanDatagramsPerSec * seconds) <
-          1e-6,
-      );
-      assert(r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy!.mismatches));
-      assertEquals(r.proxy!.lost, 0);
-      assertEquals(r.noise.undelivered, 0);
-    } finally {
-      await Deno.remove(outDir, { recursive: true });
-    }
-  },
-});
+Deno.test("runScenario() detects a crash by proxy at every live observer, within T_fail plus propagation", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({
+      name: "crash-small",
+      members: 12,
+      pMistake: 1e-6,
+      duration: { tGossip: 35, tFail: 1 },
+      speedup: 4,
+      seed: 3,
+      crashes: [{ member: 5, at: { tGossip: 8 } }],
+    });
+    const r = await runScenario({ scenario, outDir });
+    const [crash] = r.crashes;
+    const d = crash!.detection;
+    assertEquals(d.observers, 11);
+    assertEquals(d.detected, 11, "every live observer detected the crash");
+    const { tFailMs, tGossipMs } = scenario.gossip;
+    assert(d.firstMs! >= tFailMs - 2 * tGossipMs, `first ${d.firstMs} vs T_fail ${tFailMs}`);
+    assert(d.fullMs! <= tFailMs + 20 * tGossipMs, `full ${d.fullMs} vs T_fail ${tFailMs}`);
+    assertEquals(r.mistakes.count, 0);
+    assertEquals(r.mistakes.isolatedObserverDetections, 11, "the cut-off member suspects everyone, not counted");
+    assert(r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy!.mismatches));
+    assert(r.proxy!.blackholed > 0);
+    const saved = JSON.parse(await Deno.readTextFile(`${outDir}/result.json`));
+    assertEquals(saved.crashes[0].detection.detected, 11);
+    const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+    assert(log.some((e) => e.fault === "crash" && e.member === 5));
+  }));
 
-Deno.test({
-  name: "runScenario() with loss: the proxy's drops account for every datagram members sent and did not receive",
-  async fn() {
-    const outDir = await Deno.makeTempDir();
-    try {
-      const scenario = resolveScenario({
-        name: "lossy-small",
-        members: 10,
-        loss: 0.25,
-        duration: { tGossip: 30 },
-        speedup: 5,
-        seed: 6,
-      });
-      const r = await runScenario({ scenario, outDir });
-      const p = r.proxy!;
-      assert(p.sentReconciles && p.receivedReconciles, JSON.stringify(p.mismatches));
-      const sent = r.bandwidth.meanDatagramsPerSec * 10 * (r.measuredMs / 1000);
-      assert(Math.abs(sent - (p.relayed + p.lost + p.blackholed + p.sendErrors)) < 1e-6);
-      assert(p.lost > 0);
-      assert(p.measuredLoss > 0.1 && p.measuredLoss < 0.4, `measured loss ${p.measuredLoss}`);
-    } finally {
-      await Deno.remove(outDir, { recursive: true });
-    }
-  },
-});
+Deno.test("runScenario() without faults: no mistakes, bytes equal the codec's sizes, proxy counts reconcile", () =>
+  inTempDir(async (outDir) => {
+    const members = 16;
+    const scenario = resolveScenario({
+      name: "quiet-small",
+      members,
+      pMistake: 1e-6,
+      duration: { tGossip: 25 },
+      speedup: 5,
+      seed: 4,
+    });
+    const r = await runScenario({ scenario, outDir });
+    assertEquals(r.mistakes.count, 0);
+    assertEquals(r.members.malformedDropped, 0);
+    // Every datagram is one full list of n entries, so bytes = datagrams x its encoded size.
+    const perDatagram = heartbeatListBytes(members);
+    const seconds = r.measuredMs / 1000;
+    assert(
+      Math.abs(r.bandwidth.meanBytesPerSec * seconds / perDatagram - r.bandwidth.meanDatagramsPerSec * seconds) <
+        1e-6,
+    );
+    assert(r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy!.mismatches));
+    assertEquals(r.proxy!.lost, 0);
+    assertEquals(r.noise.undelivered, 0);
+  }));
 
-Deno.test({
-  name: "runScenario() interrupted: stops early, closes everything, writes partial results",
-  async fn() {
-    const outDir = await Deno.makeTempDir();
-    try {
-      const scenario = resolveScenario({ name: "long", members: 8, duration: 3_600_000, speedup: 1, seed: 2 });
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 800);
-      const started = Date.now();
-      const r = await runScenario({ scenario, outDir, signal: controller.signal });
-      assert(Date.now() - started < 10_000);
-      assertEquals([r.complete, r.interrupted], [false, true]);
-      assert(r.measuredMs < 5_000);
-      const saved = JSON.parse(await Deno.readTextFile(`${outDir}/result.json`));
-      assertEquals(saved.interrupted, true);
-    } finally {
-      await Deno.remove(outDir, { recursive: true });
-    }
-  },
-});
+Deno.test("runScenario() with loss: the proxy's drops account for every datagram members sent and did not receive", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({
+      name: "lossy-small",
+      members: 10,
+      loss: 0.25,
+      duration: { tGossip: 30 },
+      speedup: 5,
+      seed: 6,
+    });
+    const r = await runScenario({ scenario, outDir });
+    const p = r.proxy!;
+    assert(p.sentReconciles && p.receivedReconciles, JSON.stringify(p.mismatches));
+    const sent = r.bandwidth.meanDatagramsPerSec * 10 * (r.measuredMs / 1000);
+    assert(Math.abs(sent - (p.relayed + p.lost + p.blackholed + p.sendErrors)) < 1e-6);
+    assert(p.lost > 0);
+    assert(p.measuredLoss > 0.1 && p.measuredLoss < 0.4, `measured loss ${p.measuredLoss}`);
+  }));
+
+Deno.test("runScenario() interrupted: stops early, closes everything, writes partial results", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({ name: "long", members: 8, duration: 3_600_000, speedup: 1, seed: 2 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 800);
+    const started = Date.now();
+    const r = await runScenario({ scenario, outDir, signal: controller.signal });
+    assert(Date.now() - started < 10_000);
+    assertEquals([r.complete, r.interrupted], [false, true]);
+    assert(r.measuredMs < 5_000);
+    const saved = JSON.parse(await Deno.readTextFile(`${outDir}/result.json`));
+    assertEquals(saved.interrupted, true);
+  }));
 
 Deno.test("main() exits 2 on bad input and names the flag or field", async () => {
   const errors: string[] = [];

@@ -71,22 +71,21 @@ export function checkModelParams(
 }
 
 /**
- * The union bound on P_mistake after each of rounds 0..maxRounds, as a
- * Float64Array indexed by r. Runs the Markov chain once: O(N * maxRounds).
- * The tail 1 - P(k_r = N) is summed directly over k < N rather than
+ * The per-episode miss probability `1 - P(k_r = N)` after each of rounds
+ * 0..maxRounds: the probability that one heartbeat has not reached every
+ * live member after r single-gossiper rounds. Runs the Markov chain once,
+ * O(N * maxRounds). The tail is summed directly over k < N rather than
  * subtracted from 1, so values far below 1e-16 keep their precision.
  */
-export function mistakeBoundCurve(
-  params: GossipModelParams,
-  maxRounds: number,
-): Float64Array {
+export function episodeMissCurve(params: GossipModelParams, maxRounds: number): Float64Array {
   const { members: n, failed: f, loss } = checkModelParams(params);
+  if (!Number.isInteger(maxRounds) || maxRounds < 0) {
+    throw new ModelParamError("maxRounds", `'maxRounds' must be a non-negative integer: current value is ${maxRounds}`);
+  }
   const live = n - f;
   const arrival = 1 - loss;
   const pInc = new Float64Array(live + 1);
-  for (let k = 1; k < live; k++) {
-    pInc[k] = (k / n) * ((n - f - k) / (n - 1)) * arrival;
-  }
+  for (let k = 1; k < live; k++) pInc[k] = (k / n) * ((n - f - k) / (n - 1)) * arrival;
   let p = new Float64Array(live + 1);
   let next = new Float64Array(live + 1);
   p[1] = 1;
@@ -94,7 +93,7 @@ export function mistakeBoundCurve(
   for (let r = 0; r <= maxRounds; r++) {
     let tail = 0;
     for (let k = 1; k < live; k++) tail += p[k]!;
-    out[r] = Math.min(1, live * tail);
+    out[r] = Math.min(1, tail);
     if (r === maxRounds) break;
     next[1] = (1 - pInc[1]!) * p[1]!;
     for (let k = 2; k <= live; k++) {
@@ -103,6 +102,16 @@ export function mistakeBoundCurve(
     [p, next] = [next, p];
   }
   return out;
+}
+
+/**
+ * The paper's bound `P_mistake(r) <= N * (1 - P(k_r = N))` (union bound
+ * over the N live sources) after each of rounds 0..maxRounds, capped at 1.
+ */
+export function mistakeBoundCurve(params: GossipModelParams, maxRounds: number): Float64Array {
+  const { members, failed } = checkModelParams(params);
+  const live = members - failed;
+  return episodeMissCurve(params, maxRounds).map((q) => Math.min(1, live * q));
 }
 
 /**
@@ -141,4 +150,41 @@ export function roundsToSeconds(
   tGossipSeconds: number,
 ): number {
   return (rounds / members) * tGossipSeconds;
+}
+
+/** One point of a mistake-probability curve over time. */
+export interface MistakePoint {
+  /** Time since the heartbeat was produced (seconds). */
+  readonly seconds: number;
+  /** Single-gossiper rounds completed by then: floor(seconds * n / T_gossip). */
+  readonly rounds: number;
+  /** Per-episode miss probability 1 - P(k_r = N). */
+  readonly perEpisode: number;
+  /** The paper's union bound N * perEpisode (capped at 1). */
+  readonly bound: number;
+}
+
+/**
+ * The model's curve over time: for each T in `seconds`, the rounds it
+ * holds, the per-episode miss probability and the union bound. One chain
+ * run up to the largest T.
+ */
+export function mistakeCurve(
+  params: GossipModelParams,
+  tGossipSeconds: number,
+  seconds: readonly number[],
+): MistakePoint[] {
+  const { members, failed } = checkModelParams(params);
+  if (!(tGossipSeconds > 0)) {
+    throw new ModelParamError("tGossipSeconds", `'tGossipSeconds' must be > 0: current value is ${tGossipSeconds}`);
+  }
+  const roundsAt = (t: number) => Math.max(0, Math.floor((t * members) / tGossipSeconds + 1e-9));
+  const maxRounds = Math.max(0, ...seconds.map(roundsAt));
+  const curve = episodeMissCurve(params, maxRounds);
+  const live = members - failed;
+  return seconds.map((t) => {
+    const r = roundsAt(t);
+    const q = curve[r]!;
+    return { seconds: t, rounds: r, perEpisode: q, bound: Math.min(1, live * q) };
+  });
 }

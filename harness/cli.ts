@@ -14,7 +14,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "@commande
 import { bold, dim, red, setColorEnabled } from "@std/fmt/colors";
 import { SCENARIOS } from "../scenarios/mod.ts";
 import { createProgress } from "./progress.ts";
-import { renderSummary } from "./report.ts";
+import { renderSummary, renderValidation } from "./report.ts";
+import { runValidation, validationScenario } from "./validate_run.ts";
 import { RunFailedError, runScenario } from "./run.ts";
 import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./scenario.ts";
 import { PortInUseError } from "./udp_transport.ts";
@@ -199,6 +200,81 @@ function buildProgram() {
       if (opts.json) console.log(JSON.stringify(answers.length === 1 ? answers[0] : answers, null, 2));
       else if (opts.csv) console.log(toCsv(answers).trimEnd());
       else console.log(toTable(answers).trimEnd());
+    });
+
+  program.command("validate")
+    .description("run the basic detector on real UDP and confront the paper's P_mistake model with measured episodes")
+    .option("-n, --members <n>", "members n (3-8187)", integer(3, 8187), 50)
+    .option("-f, --failed <f>", "members failed from the start, f (0 <= f <= n-2)", integer(0, 8185), 1)
+    .option(
+      "--loss <p>",
+      "loss on every link, in [0, 1) (the model is given the same)",
+      number(0, 1, { openHigh: true }),
+      0,
+    )
+    .option("--budget <bytesPerSec>", "per-member budget B (>= 8)", number(8, 1e9), 250)
+    .option(
+      "--p-mistake <p>",
+      "target that sets T_fail, in (0, 1)",
+      number(0, 1, { openLow: true, openHigh: true }),
+      1e-3,
+    )
+    .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }), 10)
+    .option("--episodes <k>", "episodes to measure (sets the run length)", integer(100, 1e8), 20000)
+    .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
+    .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
+    .option("--json", "print validation.json to stdout instead of the table")
+    .addOption(new Option("--no-progress", "no progress display"))
+    .addOption(new Option("--no-color", "no colors"))
+    .action(async (opts) => {
+      if (opts.failed > opts.members - 2) {
+        throw new UsageError(
+          `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,
+        );
+      }
+      if (!opts.color) setColorEnabled(false);
+      const outDir = opts.out ?? `runs/validate-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      const base = {
+        members: opts.members,
+        failed: opts.failed,
+        loss: opts.loss,
+        budgetBytesPerSec: opts.budget,
+        pMistake: opts.pMistake,
+        speedup: opts.speedup,
+        episodes: opts.episodes,
+        seed: opts.seed,
+        outDir,
+      };
+      const scenario = validationScenario(base);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      const progress = createProgress(opts.progress);
+      if (!opts.json) {
+        console.error(dim(
+          `validating: n=${opts.members} f=${opts.failed} loss=${opts.loss}, ${
+            (scenario.durationMs / 1000).toFixed(0)
+          } s nominal at ` +
+            `speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real) → ${outDir}`,
+        ));
+      }
+      try {
+        const { file, result } = await runValidation({
+          ...base,
+          signal: controller.signal,
+          onProgress: (p) => progress.update(p),
+          harnessVersion: HARNESS_VERSION,
+        });
+        progress.stop();
+        if (opts.json) console.log(JSON.stringify(file, null, 2));
+        else console.log(renderValidation(file, outDir));
+        if (result.interrupted) exitCode = 130;
+      } finally {
+        progress.stop();
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
     });
 
   program.command("run")

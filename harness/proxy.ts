@@ -30,6 +30,8 @@ export interface ProxyOptions {
   readonly seed: number;
   /** Bernoulli loss probability applied to every link. @default {0} */
   readonly loss?: number;
+  /** Members black-holed from the start (indices). @default {[]} */
+  readonly blackholed?: readonly number[];
 }
 
 /** What the proxy did, per member and per link. */
@@ -91,6 +93,7 @@ export class UdpProxy {
     this.#memberPorts = options.memberPorts;
     options.memberPorts.forEach((port, i) => this.#sourceIndex.set(port, i));
     this.#blackholed = new Uint8Array(n);
+    for (const i of options.blackholed ?? []) this.#blackholed[i] = 1;
     this.#rngs = options.memberPorts.map((_, i) => seededPrng(deriveSeed(options.seed, "proxy-loss", i)));
     this.#loss = options.loss ?? 0;
     this.#fromMember = new Float64Array(n);

@@ -7,6 +7,7 @@
 
 import { bold, cyan, dim, green, red, yellow } from "@std/fmt/colors";
 import type { RunResult } from "./results.ts";
+import type { ValidationFile } from "./validate_run.ts";
 
 const s = (ms: number | null | undefined) => ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`;
 const f1 = (x: number | null | undefined) => x === null || x === undefined ? "—" : x.toFixed(1);
@@ -126,5 +127,79 @@ export function renderSummary(r: RunResult, outDir: string): string {
   lines.push(
     dim("results  ") + `${outDir}/result.json · ${outDir}/events.jsonl`,
   );
+  return lines.join("\n");
+}
+
+const sci = (x: number) => (x === 0 ? "0" : x >= 0.01 ? x.toFixed(3) : x.toExponential(2));
+
+/** A terminal rendering of a validation: verdict line, table per T, infection rounds. */
+export function renderValidation(v: ValidationFile, outDir: string): string {
+  const lines: string[] = [];
+  lines.push(
+    v.conclusive
+      ? green(bold("CONCLUSIVE")) + dim(" · the run was faithful")
+      : yellow(bold("INCONCLUSIVE: ")) + yellow(v.inconclusiveBecause.join("; ")) + yellow(" — no verdicts"),
+  );
+  const c = v.config;
+  lines.push(
+    bold("validate") +
+      ` · n ${v.model.members} · f ${v.model.failed} · loss ${pct(v.model.loss)} · B ${c.B} B/s · T_gossip ${
+        s(c.tGossipMs)
+      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · speed-up ${c.speedup}× · ${
+        v.rows[0]?.episodes ?? 0
+      } episodes · ${v.wallSeconds.toFixed(0)} s wall`,
+  );
+  lines.push(dim(`rows compare the ${v.compares}`));
+  const header = [
+    "T (s)",
+    "T/T_fail",
+    "model q",
+    "measured q",
+    "95% CI",
+    "ratio",
+    "model N·q",
+    "measured N·q",
+    "per pair",
+    "verdict",
+  ];
+  const rows = v.rows.map((r) => [
+    r.seconds.toFixed(2),
+    r.tOverTFail.toFixed(2),
+    sci(r.modelPerEpisode),
+    `${sci(r.measuredPerEpisode)} (${r.misses})`,
+    `[${sci(r.ci95[0])}, ${sci(r.ci95[1])}]`,
+    r.ratio === null ? "—" : r.ratio.toFixed(2),
+    sci(r.modelPMistake),
+    sci(r.measuredPMistake),
+    sci(r.measuredPerPair),
+    sci(r.appendixAPerEpisode),
+    r.verdict,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join("  ");
+  lines.push(fmt(header));
+  for (const r of rows) {
+    const verdict = r[10]!;
+    const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
+    lines.push(fmt(r.slice(0, 10)).concat("  ", colour(verdict.padStart(widths[10]!))));
+  }
+  const rt = v.roundsTo;
+  const f = (x: number | null) => (x === null ? "—" : x.toFixed(1));
+  lines.push(
+    dim("infection ") +
+      `periods to 50% / 99% / 100% of live observers: measured ${f(rt.measured.half)} / ${f(rt.measured.p99)} / ${
+        f(rt.measured.all)
+      } · chain ${f(rt.chain.half)} / ${f(rt.chain.p99)} / ${f(rt.chain.all)} · push epidemic ${f(rt.push.half)} / ${
+        f(rt.push.p99)
+      } / ${f(rt.push.all)}`,
+  );
+  const m = v.directMistakes;
+  lines.push(
+    dim("mistakes  ") +
+      `${m.count} at T_fail in ${m.pairHours.toFixed(1)} pair-hours (95% CI [${m.ci95[0].toExponential(2)}, ${
+        m.ci95[1].toExponential(2)
+      }] per pair-hour) — the model bounds episodes, not this count`,
+  );
+  lines.push(dim("results   ") + `${outDir}/validation.json · ${outDir}/result.json · ${outDir}/episodes.csv`);
   return lines.join("\n");
 }

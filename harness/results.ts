@@ -9,6 +9,27 @@
 import type { GossipConfig } from "../lib/config.ts";
 import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } from "./metrics.ts";
 import type { MachineFacts } from "./noise.ts";
+import type { HistogramData } from "../lib/histogram.ts";
+
+/** Propagation episodes of a run (when the scenario measures them). */
+export interface EpisodeSummary {
+  /** Window after an origin during which learns count (nominal ms). */
+  readonly horizonMs: number;
+  /** Episodes with an origin after this were not tracked (nominal ms). */
+  readonly cutoffMs: number;
+  /** Episodes tracked from live sources. */
+  readonly tracked: number;
+  /** Observers each episode should reach: live members minus the source. */
+  readonly expectedObservers: number;
+  /** Episodes every expected observer learned within the window. */
+  readonly fullyLearned: number;
+  /** tracked x expectedObservers: the per-pair denominator. */
+  readonly pairs: number;
+  /** Time for an episode to reach every observer (fully learned episodes only). */
+  readonly fullPropagation: HistogramData;
+  /** Propagation time of every (observer, episode) learn within the window. */
+  readonly propagation: HistogramData;
+}
 
 /** Version of the result.json layout. */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -59,6 +80,8 @@ export interface RunResult {
       readonly member: number;
       readonly atMs: number;
     }[];
+    /** Members failed (black-holed) from the start. */
+    readonly failed: number;
     readonly faithfulLatenessFraction: number;
   };
   /** The machine and software the run used. */
@@ -90,6 +113,8 @@ export interface RunResult {
   };
   /** The noise floor and the faithfulness verdict. */
   readonly noise: Noise;
+  /** Propagation episodes, or null when the scenario did not measure them. */
+  readonly episodes: EpisodeSummary | null;
 }
 
 /** Converts the gossip config into the result's config block. */

@@ -28,11 +28,12 @@ import {
 } from "./metrics.ts";
 import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "./noise.ts";
 import { ProxyProcess } from "./proxy_process.ts";
-import { configBlock, RESULT_SCHEMA_VERSION, type RunResult, writeJsonAtomic } from "./results.ts";
+import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult, writeJsonAtomic } from "./results.ts";
 import type { Scenario } from "./scenario.ts";
 import { type ShardFinal, ShardPool } from "./shard_pool.ts";
 import type { ProxyCounters } from "./proxy.ts";
-import type { HistogramData } from "../lib/histogram.ts";
+import { Histogram, type HistogramData } from "../lib/histogram.ts";
+import type { EpisodeRecord } from "./episodes.ts";
 
 /** Live state for a progress display. */
 export interface RunProgress {
@@ -64,6 +65,8 @@ export interface RunOptions {
   readonly onProgress?: (progress: RunProgress) => void;
   /** Recorded in the result. @default {"dev"} */
   readonly harnessVersion?: string;
+  /** Receives every finished episode (merged over shards) when the scenario measures them. */
+  readonly episodeSink?: EpisodeRecord[];
 }
 
 /** Settle time after the schedule stops before counters are read (real ms). */
@@ -132,6 +135,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let interrupted = false;
   let finals: ShardFinal[] = [];
   let proxyCounters: ProxyCounters | null = null;
+  const episodeMap = new Map<
+    number,
+    { source: number; counter: number; originMs: number; learned: number; maxPropMs: number }
+  >();
   let endNominal = 0;
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   const crashTimers: ReturnType<typeof setTimeout>[] = [];
@@ -207,8 +214,28 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         lastLateness = m.lateness.p99;
       },
       onError: failFatal,
+      episodes: sc.episodes,
+      onEpisodes: (flat) => {
+        for (let i = 0; i < flat.length; i += 5) {
+          const key = flat[i]! * 2 ** 30 + flat[i + 1]!;
+          const e = episodeMap.get(key);
+          if (e) {
+            e.learned += flat[i + 3]!;
+            e.maxPropMs = Math.max(e.maxPropMs, flat[i + 4]!);
+          } else {
+            episodeMap.set(key, {
+              source: flat[i]!,
+              counter: flat[i + 1]!,
+              originMs: flat[i + 2]!,
+              learned: flat[i + 3]!,
+              maxPropMs: flat[i + 4]!,
+            });
+          }
+        }
+      },
     });
     proxy = await ProxyProcess.start({
+      blackholed: sc.failedMembers,
       memberPorts: pool.privatePorts,
       publicPorts: sc.basePort > 0 ? pool.privatePorts.map((p) => p + sc.members) : [],
       seed: sc.seed,
@@ -220,6 +247,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     const startAbs = absNowMs() + 100;
     clock = new RunClock(startAbs, sc.speedup);
     pool.begin(publicIds, startAbs);
+    for (const member of sc.failedMembers) {
+      crashes.push({ member, atMs: 0 });
+      writeLog([JSON.stringify({ t: 0, fault: "crash", how: "failed-from-start", member })]);
+    }
     writeLog([JSON.stringify({
       type: "start",
       startAbsMs: startAbs,
@@ -339,6 +370,42 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     harnessVersion: options.harnessVersion ?? "dev",
     indexOfPublicId,
   });
+  if (sc.episodes) {
+    const live = new Set(Array.from({ length: sc.members }, (_, i) => i).filter((i) => !sc.failedMembers.includes(i)));
+    const records = [...episodeMap.values()]
+      .filter((e) => live.has(e.source) && e.originMs <= sc.episodes!.cutoffMs)
+      .sort((a, b) => a.originMs - b.originMs);
+    options.episodeSink?.push(...records);
+    const expected = live.size - 1;
+    const full = new Histogram();
+    let fully = 0;
+    for (const e of records) {
+      if (e.learned >= expected) {
+        fully++;
+        full.record(e.maxPropMs);
+      }
+    }
+    const propagation = new Histogram();
+    for (const f of finals) if (f.propagation) propagation.merge(f.propagation);
+    (result as { episodes: EpisodeSummary | null }).episodes = {
+      horizonMs: sc.episodes.horizonMs,
+      cutoffMs: sc.episodes.cutoffMs,
+      tracked: records.length,
+      expectedObservers: expected,
+      fullyLearned: fully,
+      pairs: records.length * expected,
+      fullPropagation: full.toJSON(),
+      propagation: propagation.toJSON(),
+    };
+    await Deno.writeTextFile(
+      `${outDir}/episodes.csv`,
+      "source,counter,originMs,learned,maxPropMs\n" +
+        records.map((e) => `${e.source},${e.counter},${round3(e.originMs)},${e.learned},${round3(e.maxPropMs)}`).join(
+          "\n",
+        ) +
+        "\n",
+    );
+  }
   await writeJsonAtomic(`${outDir}/result.json`, result);
   if (fatal) {
     throw new RunFailedError(`the run failed: ${fatal.message}`, result, {
@@ -388,6 +455,7 @@ function buildResult(
       shards: sc.shards,
       basePort: sc.basePort,
       crashes: sc.crashes,
+      failed: sc.failedMembers.length,
       faithfulLatenessFraction: sc.faithfulLatenessFraction,
     }),
     machine: machineFacts(),
@@ -410,6 +478,7 @@ function buildResult(
       detectorEvents: record.events.length,
     },
     noise: n,
+    episodes: null,
   };
 }
 

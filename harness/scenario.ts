@@ -64,6 +64,16 @@ export interface ScenarioInput {
   readonly basePort?: number;
   /** Crashes by proxy. @default {[]} */
   readonly crashes?: readonly CrashSpec[];
+  /**
+   * Members failed from the start (the paper's f): the last `failed`
+   * indices are black-holed by the proxy before any member starts.
+   * @default {0}
+   */
+  readonly failed?: number;
+  /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
+  readonly measureEpisodes?: boolean;
+  /** How long after its origin an episode is watched. @default {{ tFail: 1.5 }} */
+  readonly episodeHorizon?: DurationSpec;
   /** Timer lateness p99 above this fraction of T_gossip makes a run unfaithful. @default {0.05} */
   readonly faithfulLatenessFraction?: number;
 }
@@ -93,6 +103,10 @@ export interface Scenario {
     readonly member: number;
     readonly atMs: number;
   }[];
+  /** Members black-holed before the start (indices). */
+  readonly failedMembers: readonly number[];
+  /** Episode measurement window and cutoff (nominal ms), or null when off. */
+  readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
   /** Lateness p99 above this fraction of the real T_gossip makes the run unfaithful. */
   readonly faithfulLatenessFraction: number;
   /** The detector's derived timings. */
@@ -145,6 +159,9 @@ const schema = z.strictObject({
     z.strictObject({ member: z.number().int().min(0), at: duration }),
   ).optional(),
   faithfulLatenessFraction: z.number().gt(0).max(1).optional(),
+  failed: z.number().int().min(0).optional(),
+  measureEpisodes: z.boolean().optional(),
+  episodeHorizon: duration.optional(),
 });
 
 function describeIssue(
@@ -258,11 +275,45 @@ export function resolveScenario(input: unknown): Scenario {
     }
     crashed.add(c.member);
   });
-  if (crashed.size > members - 2) {
+  const failed = s.failed ?? 0;
+  if (failed > members - 2) {
+    throw new ScenarioError(
+      "failed",
+      `Invalid scenario: 'failed' must be in [0, members - 2] = [0, ${members - 2}]: current value is ${failed}`,
+    );
+  }
+  const failedMembers = Array.from({ length: failed }, (_, i) => members - failed + i);
+  crashes.forEach((c, i) => {
+    if (c.member >= members - failed) {
+      throw new ScenarioError(
+        `crashes[${i}].member`,
+        `Invalid scenario: member ${c.member} is one of the ${failed} failed from the start`,
+      );
+    }
+  });
+  if (crashed.size + failed > members - 2) {
     throw new ScenarioError(
       "crashes",
-      `Invalid scenario: at most ${members - 2} of ${members} members may crash`,
+      `Invalid scenario: at most ${members - 2} of ${members} members may crash or fail`,
     );
+  }
+  let episodes: Scenario["episodes"] = null;
+  if (s.measureEpisodes) {
+    if (crashes.length > 0) {
+      throw new ScenarioError(
+        "measureEpisodes",
+        "Invalid scenario: episode measurement supports members failed from the start ('failed'), not crashes during the run",
+      );
+    }
+    const horizonMs = resolveDuration(s.episodeHorizon ?? { tFail: 1.5 }, gossip);
+    const cutoffMs = durationMs - horizonMs - 2 * gossip.tGossipMs;
+    if (!(horizonMs > 0) || cutoffMs <= 0) {
+      throw new ScenarioError(
+        "duration",
+        `Invalid scenario: 'duration' (${durationMs} ms) must exceed the episode horizon (${horizonMs} ms) plus two gossip periods`,
+      );
+    }
+    episodes = { horizonMs, cutoffMs };
   }
   const basePort = s.basePort ?? 0;
   if (basePort > 0 && basePort + members - 1 > 65535) {
@@ -282,6 +333,8 @@ export function resolveScenario(input: unknown): Scenario {
     shards: s.shards ?? 2,
     basePort,
     crashes,
+    failedMembers,
+    episodes,
     faithfulLatenessFraction: s.faithfulLatenessFraction ?? 0.05,
     gossip,
   };

@@ -19,6 +19,10 @@ export interface ShardPoolOptions {
   /** First private port (members get consecutive ports), or 0 for any free ports. */
   readonly basePort?: number;
   readonly statsIntervalMs?: number;
+  /** Track propagation episodes. @default {null} */
+  readonly episodes?: { readonly horizonMs: number; readonly cutoffMs: number } | null;
+  /** Finished episodes from one shard (flat quintuples, see shard_protocol.ts). */
+  readonly onEpisodes?: (records: number[]) => void;
   readonly onEvents: (events: number[]) => void;
   readonly onStats: (message: Extract<FromShard, { type: "stats" }>) => void;
   readonly onError: (error: Error) => void;
@@ -31,6 +35,7 @@ export interface ShardFinal {
   readonly counters: ShardCounters;
   readonly lateness: HistogramData;
   readonly atAbsMs: number;
+  readonly propagation: HistogramData | null;
 }
 
 /** The running shard workers. */
@@ -86,6 +91,7 @@ export class ShardPool {
           config: options.config,
           speedup: options.speedup,
           statsIntervalMs: options.statsIntervalMs ?? 1000,
+          episodes: options.episodes ?? null,
         });
       }));
       pool.privatePorts = new Array(options.members).fill(0);
@@ -126,6 +132,7 @@ export class ShardPool {
         counters: m.counters,
         lateness: m.lateness,
         atAbsMs: m.atAbsMs,
+        propagation: m.propagation,
       };
     });
   }
@@ -174,6 +181,15 @@ export class ShardPool {
         return;
       case "stats":
         this.#options.onStats(message);
+        return;
+      case "origins":
+        // Every other shard needs the origin to time its observers' learns.
+        this.#workers.forEach((w, s) => {
+          if (s !== message.shard) w.postMessage({ type: "origins", origins: message.origins } satisfies ToShard);
+        });
+        return;
+      case "episodes":
+        this.#options.onEpisodes?.(message.records);
         return;
       case "error": {
         // An error answers whatever request is pending for that shard, else it is fatal.

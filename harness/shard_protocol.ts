@@ -28,6 +28,8 @@ export type ToShard =
     readonly speedup: number;
     /** Real ms between stats reports. */
     readonly statsIntervalMs: number;
+    /** Track propagation episodes (nominal ms window and cutoff), or null. */
+    readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
   }
   | {
     readonly type: "start";
@@ -35,6 +37,8 @@ export type ToShard =
     readonly publicIds: readonly number[];
     readonly startAbsMs: number;
   }
+  /** Heartbeat origins produced in other shards: flat triples (source index, counter, nominal ms). */
+  | { readonly type: "origins"; readonly origins: number[] }
   /** Stop scheduling work (no new sends) but keep receiving what is in flight. */
   | { readonly type: "quiesce" }
   | { readonly type: "stop" };
@@ -66,6 +70,10 @@ export type FromShard =
     /** Flat quadruples: observer index, event kind code, subject member id, nominal ms. */
     readonly events: number[];
   }
+  /** Heartbeat origins produced here: flat triples (source index, counter, nominal ms). */
+  | { readonly type: "origins"; readonly shard: number; readonly origins: number[] }
+  /** Finished episodes: flat quintuples (source, counter, origin ms, learned, max propagation ms). */
+  | { readonly type: "episodes"; readonly shard: number; readonly records: number[] }
   | {
     readonly type: "stats";
     readonly shard: number;
@@ -80,6 +88,8 @@ export type FromShard =
     readonly atAbsMs: number;
     readonly counters: ShardCounters;
     readonly lateness: HistogramData;
+    /** Propagation times of every learn (episodes only). */
+    readonly propagation: HistogramData | null;
   };
 
 /** Event kind codes on the shard channel, indexing DETECTOR_EVENT_KINDS. */

@@ -12,6 +12,7 @@ import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
 import { DETECTOR_EVENT_KINDS, type DetectorEvent } from "../lib/detector.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { deriveSeed, seededPrng } from "../lib/prng.ts";
+import { EpisodeTracker } from "./episodes.ts";
 import { absNowMs, RunClock } from "./clock.ts";
 import { MemberCounters, MemberHost } from "./member_host.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -26,6 +27,9 @@ let hosts: MemberHost[] = [];
 let scheduler: Scheduler | undefined;
 let counters: MemberCounters | undefined;
 let pendingEvents: number[] = [];
+let tracker: EpisodeTracker | undefined;
+let localOrigins: number[] = [];
+let runClock: RunClock | undefined;
 let flushTimer: ReturnType<typeof setInterval> | undefined;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -43,9 +47,23 @@ function onEvents(slot: number, events: readonly DetectorEvent[]): void {
 }
 
 function flushEvents(): void {
-  if (pendingEvents.length === 0) return;
-  post({ type: "events", shard, events: pendingEvents });
-  pendingEvents = [];
+  if (pendingEvents.length > 0) {
+    post({ type: "events", shard, events: pendingEvents });
+    pendingEvents = [];
+  }
+  if (!tracker) return;
+  if (localOrigins.length > 0) {
+    post({ type: "origins", shard, origins: localOrigins });
+    localOrigins = [];
+  }
+  postEpisodes(tracker.drain(runClock!.nominalNow()));
+}
+
+function postEpisodes(records: ReturnType<EpisodeTracker["drain"]>): void {
+  if (records.length === 0) return;
+  const flat: number[] = [];
+  for (const r of records) flat.push(r.source, r.counter, r.originMs, r.learned, r.maxPropMs);
+  post({ type: "episodes", shard, records: flat });
 }
 
 function intervalLateness() {
@@ -80,6 +98,9 @@ async function handle(message: ToShard): Promise<void> {
     case "start": {
       const cfg = init!;
       const clock = new RunClock(message.startAbsMs, cfg.speedup);
+      runClock = clock;
+      const indexOf = new Map(message.publicIds.map((id, i) => [id, i]));
+      if (cfg.episodes) tracker = new EpisodeTracker(cfg.episodes);
       counters = new MemberCounters(members.length);
       scheduler = new Scheduler((slot) => hosts[slot]!.tick());
       hosts = members.map((index, slot) => {
@@ -91,6 +112,18 @@ async function handle(message: ToShard): Promise<void> {
           tCleanupMs: cfg.config.tCleanupMs,
           rng: seededPrng(deriveSeed(cfg.seed, "member", index)),
           startMs: 0,
+          ...(tracker
+            ? {
+              onHeartbeat: (counter: number, atMs: number) => {
+                tracker!.origin(index, counter, atMs);
+                localOrigins.push(index, counter, atMs);
+              },
+              onLearn: (source: number, from: number, to: number, atMs: number) => {
+                const s = indexOf.get(source);
+                if (s !== undefined) tracker!.learn(s, from, to, atMs);
+              },
+            }
+            : {}),
         });
         return new MemberHost(
           slot,
@@ -115,6 +148,11 @@ async function handle(message: ToShard): Promise<void> {
       }, cfg.statsIntervalMs);
       return;
     }
+    case "origins": {
+      const o = message.origins;
+      for (let i = 0; i < o.length; i += 3) tracker?.origin(o[i]!, o[i + 1]!, o[i + 2]!);
+      return;
+    }
     case "quiesce": {
       clearInterval(statsTimer);
       scheduler?.stop();
@@ -133,6 +171,7 @@ async function handle(message: ToShard): Promise<void> {
       flushEvents();
       post({
         type: "stopped",
+        propagation: tracker ? tracker.propagation.toJSON() : null,
         shard,
         atAbsMs: at,
         counters: (counters ?? new MemberCounters(members.length)).snapshot(),

@@ -50,6 +50,11 @@ export interface BasicGossipOptions {
     toCounter: number,
     nowMs: number,
   ) => void;
+  /**
+   * Called when this member increments its own heartbeat to `counter` at
+   * `nowMs`: the origin of a propagation episode. Absent by default.
+   */
+  readonly onHeartbeat?: (counter: number, nowMs: number) => void;
 }
 
 interface Entry {
@@ -90,7 +95,7 @@ export interface BasicGossipDetector extends Detector {
 export function createBasicGossipDetector(
   options: BasicGossipOptions,
 ): BasicGossipDetector {
-  const { self, tGossipMs, tFailMs, tCleanupMs, rng, startMs, onLearn } = options;
+  const { self, tGossipMs, tFailMs, tCleanupMs, rng, startMs, onLearn, onHeartbeat } = options;
   if (!(tGossipMs > 0)) {
     throw new ConfigError(
       "tGossipMs",
@@ -124,6 +129,7 @@ export function createBasicGossipDetector(
     // gossips missed while late are skipped, not sent in a burst.
     while (nextGossipMs <= nowMs) nextGossipMs += tGossipMs;
     heartbeat++;
+    onHeartbeat?.(heartbeat, nowMs);
     const ids: MemberId[] = [self];
     const counters: number[] = [heartbeat];
     const targets: MemberId[] = [];

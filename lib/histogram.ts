@@ -89,6 +89,19 @@ export class Histogram {
     return this.#max;
   }
 
+  /**
+   * How many values are at most `x`, counting whole buckets whose upper
+   * edge is at most x (so it may undercount by the values in x's bucket).
+   */
+  countAtMost(x: number): number {
+    let n = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      if (bucketUpper(b) > x) break;
+      n += this.#counts[b]!;
+    }
+    return n;
+  }
+
   /** Adds another histogram's values into this one. */
   merge(other: Histogram | HistogramData): void {
     const data = other instanceof Histogram ? other.toJSON() : other;

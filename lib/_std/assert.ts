@@ -2,7 +2,7 @@
 // without types). Mapped as "@std/assert" in deno.json; switching to
 // jsr:@std/assert later only changes the map.
 // deno-lint-ignore-file no-explicit-any
-import * as std from "npm:deno-std@1.4.0/assert/mod.js";
+import * as std from "deno-std/assert/mod.js";
 
 type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
 

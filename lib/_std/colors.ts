@@ -1,6 +1,6 @@
 // Typed boundary over deno-std's terminal colors (the npm republish ships JS
 // without types). Mapped as "@std/fmt/colors" in deno.json.
-import * as std from "npm:deno-std@1.4.0/fmt/colors.js";
+import * as std from "deno-std/fmt/colors.js";
 
 type Style = (text: string) => string;
 

@@ -105,6 +105,33 @@ export function episodeMissCurve(params: GossipModelParams, maxRounds: number): 
 }
 
 /**
+ * The expected fraction of live members holding the heartbeat, E[k_r] / N,
+ * after each of single-gossiper rounds 0..maxRounds (the chain's mean
+ * infection curve).
+ */
+export function expectedInfectedFraction(params: GossipModelParams, maxRounds: number): Float64Array {
+  const { members: n, failed: f, loss } = checkModelParams(params);
+  const live = n - f;
+  const arrival = 1 - loss;
+  const pInc = new Float64Array(live + 1);
+  for (let k = 1; k < live; k++) pInc[k] = (k / n) * ((n - f - k) / (n - 1)) * arrival;
+  let p = new Float64Array(live + 1);
+  let next = new Float64Array(live + 1);
+  p[1] = 1;
+  const out = new Float64Array(maxRounds + 1);
+  for (let r = 0; r <= maxRounds; r++) {
+    let mean = 0;
+    for (let k = 1; k <= live; k++) mean += k * p[k]!;
+    out[r] = mean / live;
+    if (r === maxRounds) break;
+    next[1] = (1 - pInc[1]!) * p[1]!;
+    for (let k = 2; k <= live; k++) next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
+    [p, next] = [next, p];
+  }
+  return out;
+}
+
+/**
  * The paper's bound `P_mistake(r) <= N * (1 - P(k_r = N))` (union bound
  * over the N live sources) after each of rounds 0..maxRounds, capped at 1.
  */

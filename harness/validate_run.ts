@@ -1,0 +1,139 @@
+/**
+ * `harness validate`: runs the basic detector on real UDP with f members
+ * failed from the start, measures every propagation episode, and writes
+ * `DIR/validation.json` (model against measurement per T) next to the
+ * run's own `result.json`.
+ *
+ * @module
+ */
+
+import type { EpisodeRecord } from "./episodes.ts";
+import { type RunResult, writeJsonAtomic } from "./results.ts";
+import { runScenario } from "./run.ts";
+import { resolveScenario, type Scenario } from "./scenario.ts";
+import { validate, type Validation } from "./validation.ts";
+
+/** Options of {@linkcode runValidation}. */
+export interface ValidationOptions {
+  /** Members, n. @default {50} */
+  readonly members?: number;
+  /** Members failed from the start, f. @default {1} */
+  readonly failed?: number;
+  /** Loss on every link (the model is given the same loss). @default {0} */
+  readonly loss?: number;
+  /** Budget B (bytes/s). @default {250} */
+  readonly budgetBytesPerSec?: number;
+  /** Target P_mistake that sets T_fail. @default {1e-3} */
+  readonly pMistake?: number;
+  /** Time compression. @default {10} */
+  readonly speedup?: number;
+  /** Episodes to aim for (sets the run length). @default {20000} */
+  readonly episodes?: number;
+  /** Seed. @default {1} */
+  readonly seed?: number;
+  /** Output directory. */
+  readonly outDir: string;
+  /** Aborting ends the run early (the validation is then inconclusive). */
+  readonly signal?: AbortSignal;
+  /** Progress callback, as for runScenario. */
+  readonly onProgress?: Parameters<typeof runScenario>[0]["onProgress"];
+  /** Recorded in results. */
+  readonly harnessVersion?: string;
+}
+
+/** Contents of `DIR/validation.json`. */
+export interface ValidationFile extends Validation {
+  /** Layout version. */
+  readonly schemaVersion: 1;
+  /** False when the run was not faithful or not complete: verdicts are then "inconclusive". */
+  readonly conclusive: boolean;
+  /** Why the validation is inconclusive (empty when conclusive). */
+  readonly inconclusiveBecause: readonly string[];
+  /** The run's config block (seed, speed-up, timings). */
+  readonly config: RunResult["config"];
+  /** Mistakes actually made at the chosen T_fail during the run. */
+  readonly directMistakes: RunResult["mistakes"];
+  /** Real seconds the run took. */
+  readonly wallSeconds: number;
+  /** The run's noise-floor verdict. */
+  readonly faithful: boolean;
+}
+
+/** Builds the scenario a validation runs. */
+export function validationScenario(options: ValidationOptions): Scenario {
+  const members = options.members ?? 50;
+  const failed = options.failed ?? 1;
+  const loss = options.loss ?? 0;
+  const probe = resolveScenario({
+    name: "validate",
+    members,
+    failed,
+    loss,
+    modelFailed: failed,
+    modelLoss: loss,
+    ...(options.budgetBytesPerSec !== undefined ? { budgetBytesPerSec: options.budgetBytesPerSec } : {}),
+    ...(options.pMistake !== undefined ? { pMistake: options.pMistake } : {}),
+    duration: 1,
+  });
+  const g = probe.gossip;
+  const horizonMs = 1.5 * g.tFailMs;
+  const live = members - failed;
+  const episodesPerMs = live / g.tGossipMs;
+  const wanted = options.episodes ?? 20_000;
+  const durationMs = horizonMs + 3 * g.tGossipMs + wanted / episodesPerMs;
+  return resolveScenario({
+    name: "validate",
+    description: `model against measurement: n=${members}, f=${failed}, loss=${loss}`,
+    members,
+    failed,
+    loss,
+    modelFailed: failed,
+    modelLoss: loss,
+    ...(options.budgetBytesPerSec !== undefined ? { budgetBytesPerSec: options.budgetBytesPerSec } : {}),
+    ...(options.pMistake !== undefined ? { pMistake: options.pMistake } : {}),
+    duration: durationMs,
+    speedup: options.speedup ?? 10,
+    seed: options.seed ?? 1,
+    measureEpisodes: true,
+    episodeHorizon: horizonMs,
+  });
+}
+
+/** Runs a validation and writes `validation.json`. */
+export async function runValidation(options: ValidationOptions): Promise<{ file: ValidationFile; result: RunResult }> {
+  const scenario = validationScenario(options);
+  const sink: EpisodeRecord[] = [];
+  const result = await runScenario({
+    scenario,
+    outDir: options.outDir,
+    episodeSink: sink,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
+  });
+  const reasons = [...result.noise.reasons];
+  if (!result.complete) reasons.push(result.interrupted ? "the run was interrupted" : "the run failed");
+  const episodes = result.episodes!;
+  const v = validate({
+    model: { members: scenario.members, failed: scenario.failedMembers.length, loss: scenario.loss },
+    tGossipSeconds: scenario.gossip.tGossipMs / 1000,
+    tFailSeconds: scenario.gossip.tFailMs / 1000,
+    horizonSeconds: episodes.horizonMs / 1000,
+    episodes: sink,
+    expectedObservers: episodes.expectedObservers,
+    propagation: episodes.propagation,
+    faithful: reasons.length === 0,
+  });
+  const file: ValidationFile = {
+    schemaVersion: 1,
+    conclusive: reasons.length === 0,
+    inconclusiveBecause: reasons,
+    config: result.config,
+    directMistakes: result.mistakes,
+    wallSeconds: result.wallSeconds,
+    faithful: result.faithful,
+    ...v,
+  };
+  await writeJsonAtomic(`${options.outDir}/validation.json`, file);
+  return { file, result };
+}

@@ -33,6 +33,11 @@ export * from "./lib/codec.ts";
 export * from "./lib/config.ts";
 export * from "./lib/basic_gossip.ts";
 export * from "./lib/model/gossip_markov.ts";
+export * from "./lib/model/appendix_a.ts";
+export * from "./lib/model/epidemic.ts";
+export * from "./lib/model/swim.ts";
+export * from "./lib/model/lifeguard.ts";
+export * from "./lib/model/phi_accrual.ts";
 export * from "./lib/histogram.ts";
 export * from "./lib/stats.ts";
 export * from "./lib/simulate.ts";
@@ -62,4 +67,41 @@ export type {
   Spread,
 } from "./harness/metrics.ts";
 export type { MachineFacts, ProcessUsage } from "./harness/noise.ts";
-export { renderSummary } from "./harness/report.ts";
+export { renderSummary, renderValidation } from "./harness/report.ts";
+export type { EpisodeSummary } from "./harness/results.ts";
+export { type EpisodeRecord, EpisodeTracker, type EpisodeTrackerOptions } from "./harness/episodes.ts";
+export {
+  type InfectionPoint,
+  type RoundsTo,
+  validate,
+  type ValidateInput,
+  type Validation,
+  type ValidationRow,
+  type Verdict,
+  VERDICTS,
+} from "./harness/validation.ts";
+export {
+  runValidation,
+  type ValidationFile,
+  type ValidationOptions,
+  validationScenario,
+} from "./harness/validate_run.ts";
+export {
+  type Claim,
+  CLAIM_VERDICTS,
+  type ClaimsOptions,
+  type ClaimsReport,
+  type ClaimVerdict,
+  composeClaims,
+  renderClaimsMarkdown,
+  runClaims,
+} from "./harness/claims.ts";
+export {
+  answerModel,
+  MODEL_METHODS,
+  type ModelAnswer,
+  modelCurve,
+  type ModelCurvePoint,
+  type ModelMethod,
+  type ModelQuery,
+} from "./harness/model_table.ts";

@@ -11,11 +11,12 @@
  */
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { bold, dim, red, setColorEnabled } from "@std/fmt/colors";
+import { bold, dim, green, red, setColorEnabled, yellow } from "@std/fmt/colors";
 import { SCENARIOS } from "../scenarios/mod.ts";
 import { createProgress } from "./progress.ts";
 import { renderSummary, renderValidation } from "./report.ts";
 import { runValidation, validationScenario } from "./validate_run.ts";
+import { runClaims } from "./claims.ts";
 import { RunFailedError, runScenario } from "./run.ts";
 import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./scenario.ts";
 import { PortInUseError } from "./udp_transport.ts";
@@ -272,6 +273,57 @@ function buildProgram() {
         if (result.interrupted) exitCode = 130;
       } finally {
         progress.stop();
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
+    });
+
+  program.command("claims")
+    .description(
+      "confront each quantitative claim of the paper and lectures with measurements; writes claims.md and claims.json",
+    )
+    .option(
+      "--scale <x>",
+      "multiply every run's episode count (0.1 for a quick look, ~1 min; 1 takes ~10 min)",
+      number(0.01, 100),
+      1,
+    )
+    .option("--speedup <x>", "time compression of every run (> 0)", number(0, 1000, { openLow: true }), 10)
+    .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
+    .option("-o, --out <dir>", "output directory (default runs/claims-<time>)")
+    .option("--json", "print claims.json to stdout")
+    .addOption(new Option("--no-color", "no colors"))
+    .action(async (opts) => {
+      if (!opts.color) setColorEnabled(false);
+      const outDir = opts.out ?? `runs/claims-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      try {
+        const report = await runClaims({
+          outDir,
+          scale: opts.scale,
+          speedup: opts.speedup,
+          seed: opts.seed,
+          signal: controller.signal,
+          harnessVersion: HARNESS_VERSION,
+          onRun: (name, i, total) => console.error(dim(`[${i + 1}/${total}] ${name}`)),
+        });
+        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        else {
+          for (const c of report.claims) {
+            const colour = c.verdict === "holds" ? green : c.verdict === "does not hold" ? red : yellow;
+            console.log(
+              `${colour(bold(c.verdict.padEnd(13)))} ${c.claim}\n${dim("  model:    ")}${c.model}\n${
+                dim("  measured: ")
+              }${c.measured}`,
+            );
+          }
+          console.log(dim(`report: ${outDir}/claims.md · ${outDir}/claims.json`));
+        }
+        if (controller.signal.aborted) exitCode = 130;
+      } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
         Deno.removeSignalListener("SIGTERM", onSignal);
       }

@@ -54,6 +54,7 @@ export class EpisodeTracker {
   /** Propagation time of every (observer, episode) learn within the window (nominal ms). */
   readonly propagation = new Histogram();
 
+  /** Makes a tracker with a window and a cutoff. */
   constructor(options: EpisodeTrackerOptions) {
     this.#horizonMs = options.horizonMs;
     this.#cutoffMs = options.cutoffMs;

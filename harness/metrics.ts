@@ -2,7 +2,7 @@
  * Every figure a run reports, as pure functions of what the run recorded:
  * detector events members actually emitted, bytes their sockets actually
  * took, the proxy's own counts, and the noise readings. Definitions follow
- * `metrics.md` (see docs/metrics.md for the ones this project adds).
+ * `metrics.md` (see METRICS.md beside this file for the ones this project adds).
  *
  * All times are nominal milliseconds unless named `...RealMs`.
  *

@@ -1,5 +1,5 @@
 /**
- * The result file: its schema (documented in docs/result-schema.md) and
+ * The result file: its schema (documented in RESULTS.md beside this file) and
  * atomic writing (write a temporary file, then rename), so a reader never
  * sees half a result.
  *

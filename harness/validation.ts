@@ -105,9 +105,13 @@ export interface Validation {
 
 /** Inputs of {@linkcode validate}. */
 export interface ValidateInput {
+  /** The model's n, f and loss (the run's own). */
   readonly model: Required<GossipModelParams>;
+  /** Gossip period (nominal seconds). */
   readonly tGossipSeconds: number;
+  /** T_fail the run used (nominal seconds). */
   readonly tFailSeconds: number;
+  /** Episode window (nominal seconds): the largest T in the table. */
   readonly horizonSeconds: number;
   /** Episodes from live sources (merged over shards). */
   readonly episodes: readonly EpisodeRecord[];

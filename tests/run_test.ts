@@ -4,6 +4,7 @@ import { heartbeatListBytes } from "../lib/codec.ts";
 import { runScenario } from "../harness/run.ts";
 import { resolveScenario } from "../harness/scenario.ts";
 import { main } from "../harness/cli.ts";
+import { runValidation } from "../harness/validate_run.ts";
 
 // Integration tests on real sockets, a real proxy process and real workers.
 // Assertions are on counts and generous windows, never on speed.
@@ -121,3 +122,44 @@ Deno.test("main() exits 2 on bad input and names the flag or field", async () =>
   assert(errors.some((e) => e.includes("Unknown scenario 'no-such-scenario'")), errors.join("\n"));
   assert(errors.some((e) => e.includes("crashes[0].at")), errors.join("\n"));
 });
+
+Deno.test("main() model --json answers the headline and rejects parameters outside the model's domain", async () => {
+  const printed: string[] = [];
+  const original = console.log;
+  const originalError = console.error;
+  console.log = (...args: unknown[]) => printed.push(args.join(" "));
+  console.error = () => {};
+  try {
+    assertEquals(
+      await main(["model", "--members", "50", "--failed", "1", "--budget", "250", "--p-mistake", "1e-3", "--json"]),
+      0,
+    );
+    const answer = JSON.parse(printed.join("\n"));
+    assertEquals(answer.rounds, 1066);
+    assertEquals(answer.tGossipSeconds, 1.6);
+    assertEquals(Math.round(answer.tFailSeconds * 10) / 10, 34.1);
+    assertEquals(await main(["model", "--members", "10", "--failed", "10"]), 2);
+    assertEquals(await main(["model", "--loss", "1"]), 2);
+    assertEquals(await main(["model", "--p-mistake", "1.5"]), 2);
+    assertEquals(await main(["model", "--members", "7.5"]), 2);
+  } finally {
+    console.log = original;
+    console.error = originalError;
+  }
+});
+
+Deno.test("runValidation() on real sockets writes validation.json with one row per T", () =>
+  inTempDir(async (outDir) => {
+    const { file } = await runValidation({ members: 12, failed: 1, speedup: 5, episodes: 400, outDir, seed: 9 });
+    const saved = JSON.parse(await Deno.readTextFile(`${outDir}/validation.json`));
+    assertEquals(saved.rows.length, file.rows.length);
+    assert(file.rows.length >= 5);
+    assert(file.rows[0]!.episodes >= 300, `episodes ${file.rows[0]!.episodes}`);
+    for (let i = 1; i < file.rows.length; i++) {
+      assert(file.rows[i]!.measuredPerEpisode <= file.rows[i - 1]!.measuredPerEpisode, "misses fall with T");
+      assert(file.rows[i]!.modelPerEpisode <= file.rows[i - 1]!.modelPerEpisode);
+    }
+    for (const r of file.rows) assert(file.conclusive ? r.verdict !== "inconclusive" : r.verdict === "inconclusive");
+    assert(file.infection.length > 0);
+    assert((await Deno.readTextFile(`${outDir}/episodes.csv`)).split("\n").length > 300);
+  }));

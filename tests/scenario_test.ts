@@ -28,6 +28,10 @@ Deno.test("resolveScenario() rejects bad input with one error naming the field",
     [{ ...base, crashes: [{ member: 1, at: 1, how: "x" }] }, "crashes[0].how", "unknown field"],
     [{ ...base, members: 3, crashes: [{ member: 1, at: 1 }, { member: 2, at: 2 }] }, "crashes", "at most"],
     [{ ...base, basePort: 65530, members: 10 }, "basePort", "65535"],
+    [{ ...base, members: 5, failed: 4 }, "failed", "[0, 3]"],
+    [{ ...base, members: 5, failed: 1, crashes: [{ member: 4, at: 1 }] }, "crashes[0].member", "failed from the start"],
+    [{ ...base, measureEpisodes: true, crashes: [{ member: 1, at: 1 }] }, "measureEpisodes", "failed from the start"],
+    [{ ...base, measureEpisodes: true }, "duration", "episode horizon"],
   ];
   for (const [input, field, text] of cases) {
     const e = assertThrows(() => resolveScenario(input), ScenarioError);

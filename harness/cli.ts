@@ -15,7 +15,7 @@ import { bold, dim, green, red, setColorEnabled, yellow } from "@std/fmt/colors"
 import { SCENARIOS } from "../scenarios/mod.ts";
 import { createProgress } from "./progress.ts";
 import { renderSummary, renderValidation } from "./report.ts";
-import { runValidation, validationScenario } from "./validate_run.ts";
+import { revalidate, runValidation, validationScenario } from "./validate_run.ts";
 import { runClaims } from "./claims.ts";
 import { RunFailedError, runScenario } from "./run.ts";
 import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./scenario.ts";
@@ -225,9 +225,24 @@ function buildProgram() {
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
     .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
     .option("--json", "print validation.json to stdout instead of the table")
+    .option("--from <dir>", "re-analyse a saved validation run (result.json + episodes.csv) instead of running")
     .addOption(new Option("--no-progress", "no progress display"))
     .addOption(new Option("--no-color", "no colors"))
     .action(async (opts) => {
+      if (!opts.color) setColorEnabled(false);
+      if (opts.from) {
+        let file;
+        try {
+          file = await revalidate(opts.from);
+        } catch (error) {
+          throw new UsageError(
+            `--from: cannot re-analyse '${opts.from}': ${error instanceof Error ? error.message : error}`,
+          );
+        }
+        if (opts.json) console.log(JSON.stringify(file, null, 2));
+        else console.log(renderValidation(file, opts.from));
+        return;
+      }
       if (opts.failed > opts.members - 2) {
         throw new UsageError(
           `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,

@@ -173,16 +173,24 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
     sci(r.measuredPMistake),
     sci(r.measuredPerPair),
     sci(r.appendixAPerEpisode),
+    r.simulatedPerEpisode === null ? "—" : sci(r.simulatedPerEpisode),
+    r.simulatedLayoutRange === null ? "—" : `[${sci(r.simulatedLayoutRange[0])}, ${sci(r.simulatedLayoutRange[1])}]`,
     r.verdict,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join("  ");
   lines.push(fmt(header));
   for (const r of rows) {
-    const verdict = r[10]!;
+    const verdict = r[12]!;
     const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
-    lines.push(fmt(r.slice(0, 10)).concat("  ", colour(verdict.padStart(widths[10]!))));
+    lines.push(fmt(r.slice(0, 12)).concat("  ", colour(verdict.padStart(widths[12]!))));
   }
+  lines.push(
+    dim(
+      "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
+        "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q",
+    ),
+  );
   const rt = v.roundsTo;
   const f = (x: number | null) => (x === null ? "—" : x.toFixed(1));
   lines.push(

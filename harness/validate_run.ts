@@ -11,6 +11,7 @@ import type { EpisodeRecord } from "./episodes.ts";
 import { type RunResult, writeJsonAtomic } from "./results.ts";
 import { runScenario } from "./run.ts";
 import { resolveScenario, type Scenario } from "./scenario.ts";
+import { simulateEpisodes } from "./simulated_episodes.ts";
 import { validate, type Validation } from "./validation.ts";
 
 /** Options of {@linkcode runValidation}. */
@@ -58,6 +59,9 @@ export interface ValidationFile extends Validation {
   /** The run's noise-floor verdict. */
   readonly faithful: boolean;
 }
+
+/** Independent phase layouts (seeds) the simulated column pools. */
+export const SIMULATED_LAYOUTS = 8;
 
 /** Builds the scenario a validation runs. */
 export function validationScenario(options: ValidationOptions): Scenario {
@@ -111,20 +115,48 @@ export async function runValidation(options: ValidationOptions): Promise<{ file:
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
   });
+  const file = buildValidationFile(result, sink);
+  await writeJsonAtomic(`${options.outDir}/validation.json`, file);
+  return { file, result };
+}
+
+/**
+ * Computes a validation from a finished run: its result and its episodes
+ * (merged over shards). Also used to re-analyse a saved run.
+ */
+export function buildValidationFile(result: RunResult, records: readonly EpisodeRecord[]): ValidationFile {
+  const episodes = result.episodes;
+  if (!episodes) throw new RangeError("the run did not measure episodes ('measureEpisodes' was off)");
+  const c = result.config;
   const reasons = [...result.noise.reasons];
   if (!result.complete) reasons.push(result.interrupted ? "the run was interrupted" : "the run failed");
-  const episodes = result.episodes!;
   const v = validate({
-    model: { members: scenario.members, failed: scenario.failedMembers.length, loss: scenario.loss },
-    tGossipSeconds: scenario.gossip.tGossipMs / 1000,
-    tFailSeconds: scenario.gossip.tFailMs / 1000,
+    model: { members: c.n, failed: c.failed, loss: c.loss },
+    tGossipSeconds: c.tGossipMs / 1000,
+    tFailSeconds: c.tFailMs / 1000,
     horizonSeconds: episodes.horizonMs / 1000,
-    episodes: sink,
+    episodes: records,
     expectedObservers: episodes.expectedObservers,
     propagation: episodes.propagation,
     faithful: reasons.length === 0,
+    simulated: (() => {
+      // Independent phase layouts: the run's own seed, then the next ones.
+      const perLayout = Math.max(2000, Math.ceil(records.length / SIMULATED_LAYOUTS));
+      const runs = Array.from({ length: SIMULATED_LAYOUTS }, (_, i) =>
+        simulateEpisodes({
+          members: c.n,
+          failed: c.failed,
+          loss: c.loss,
+          tGossipMs: c.tGossipMs,
+          tFailMs: c.tFailMs,
+          horizonMs: episodes.horizonMs,
+          episodes: perLayout,
+          seed: (c.seed + i) >>> 0,
+        }));
+      return { layouts: runs.map((r) => r.records), expectedObservers: runs[0]!.expectedObservers };
+    })(),
   });
-  const file: ValidationFile = {
+  return {
     schemaVersion: 1,
     conclusive: reasons.length === 0,
     inconclusiveBecause: reasons,
@@ -134,6 +166,23 @@ export async function runValidation(options: ValidationOptions): Promise<{ file:
     faithful: result.faithful,
     ...v,
   };
-  await writeJsonAtomic(`${options.outDir}/validation.json`, file);
-  return { file, result };
+}
+
+/** Re-analyses a saved validation run (its result.json and episodes.csv) and rewrites validation.json. */
+export async function revalidate(dir: string): Promise<ValidationFile> {
+  const result = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)) as RunResult;
+  const lines = (await Deno.readTextFile(`${dir}/episodes.csv`)).trim().split("\n").slice(1);
+  const records: EpisodeRecord[] = lines.filter((l) => l.length > 0).map((line) => {
+    const [source, counter, originMs, learned, maxPropMs] = line.split(",").map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return { source, counter, originMs, learned, maxPropMs };
+  });
+  const file = buildValidationFile(result, records);
+  await writeJsonAtomic(`${dir}/validation.json`, file);
+  return file;
 }

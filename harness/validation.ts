@@ -55,6 +55,19 @@ export interface ValidationRow {
   readonly measuredPMistake: number;
   /** Measured per-pair probability (one observer, one episode) not learned within T (histogram resolution, 2%). */
   readonly measuredPerPair: number;
+  /**
+   * The same detectors in virtual time (no network, no timer noise): the
+   * fraction of simulated episodes not learned by every live member by T.
+   * Null when no simulation was run.
+   */
+  readonly simulatedPerEpisode: number | null;
+  /**
+   * Smallest and largest simulated miss fraction across the simulation's
+   * independent phase layouts (seeds). Episodes of one run share its
+   * layout, so this range, not the binomial interval, is the run-to-run
+   * spread to expect. Null when no simulation was run.
+   */
+  readonly simulatedLayoutRange: Interval | null;
   /** measured / model (null when the model is 0). */
   readonly ratio: number | null;
   /** Consistent when the model lies inside the interval. */
@@ -121,6 +134,11 @@ export interface ValidateInput {
   readonly propagation: HistogramData;
   /** False makes every verdict "inconclusive". */
   readonly faithful: boolean;
+  /** The same protocol simulated in virtual time, one episode list per phase layout (seed). */
+  readonly simulated?: {
+    readonly layouts: readonly (readonly EpisodeRecord[])[];
+    readonly expectedObservers: number;
+  };
 }
 
 const TARGETS = [0.5, 0.2, 0.1, 0.05, 0.02, 1e-2, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4, 5e-5, 2e-5, 1e-5, 3e-6, 1e-6];
@@ -142,6 +160,16 @@ export function validate(input: ValidateInput): Validation {
   rounds.add(Math.min(maxRounds, Math.floor((tFailSeconds * n) / tg + 1e-9)));
   const maxProp = input.episodes.map((e) => (e.learned >= observers ? e.maxPropMs : Infinity)).sort((a, b) => a - b);
   const total = maxProp.length;
+  const sortedMax = (list: readonly EpisodeRecord[], expected: number) =>
+    list.map((e) => (e.learned >= expected ? e.maxPropMs : Infinity)).sort((a, b) => a - b);
+  const layouts = input.simulated
+    ? input.simulated.layouts.map((l) => sortedMax(l, input.simulated!.expectedObservers))
+    : [];
+  const simulated = input.simulated
+    ? sortedMax(input.simulated.layouts.flat(), input.simulated.expectedObservers)
+    : null;
+  const missFraction = (sorted: readonly number[], tMs: number) =>
+    sorted.length > 0 ? (sorted.length - upperBound(sorted, tMs)) / sorted.length : 0;
   const pairs = total * observers;
   const propagation = new Histogram();
   propagation.merge(input.propagation);
@@ -171,6 +199,10 @@ export function validate(input: ValidateInput): Validation {
       ci95: ci,
       measuredPMistake: Math.min(1, live * measured),
       measuredPerPair: pairs > 0 ? 1 - propagation.countAtMost(tMs) / pairs : 0,
+      simulatedPerEpisode: simulated && simulated.length > 0 ? missFraction(simulated, tMs) : null,
+      simulatedLayoutRange: layouts.length > 0
+        ? [Math.min(...layouts.map((l) => missFraction(l, tMs))), Math.max(...layouts.map((l) => missFraction(l, tMs)))]
+        : null,
       ratio: modelQ > 0 ? measured / modelQ : null,
       verdict,
     };

@@ -386,44 +386,49 @@ export function maxWindowRate(
 
 /** Proxy reconciliation: the proxy's counts against the members'. */
 export interface ProxyReport {
-  /** Datagrams the proxy delivered to member sockets. */
+  /** Copies delivered to member sockets. */
   readonly relayed: number;
-  /** Datagrams dropped by the loss impairment. */
+  /** Dropped by impairment rules. */
   readonly lost: number;
-  /** Datagrams dropped because an end was black-holed (crash by proxy). */
+  /** Dropped because an end was black-holed (crash by proxy). */
   readonly blackholed: number;
-  /** Datagrams whose relay send failed. */
+  /** Dropped by partition cuts. */
+  readonly partitioned: number;
+  /** Extra copies made by duplication. */
+  readonly duplicated: number;
+  /** Relay sends that failed. */
   readonly sendErrors: number;
+  /** Copies still delayed when counted, and discarded at close. */
+  readonly queued: number;
   /** Datagrams from addresses that are no member's (dropped). */
   readonly unknownSource: number;
-  /** Measured loss rate among datagrams that met the loss impairment. */
+  /** Fraction of datagrams that met the rules and were dropped by them. */
   readonly measuredLoss: number;
+  /** Per rule: what it did. */
+  readonly rules: ProxyCounters["rules"];
   /** Every member's sent datagrams equal what the proxy received from it. */
   readonly sentReconciles: boolean;
-  /** Every member's received datagrams equal what the proxy relayed to it. */
+  /** Every member's received datagrams equal what the proxy delivered to it. */
   readonly receivedReconciles: boolean;
+  /**
+   * The proxy's own books balance: every datagram received was black-holed,
+   * partitioned, dropped or accepted, and every accepted copy was delivered,
+   * failed, or is still queued.
+   */
+  readonly balances: boolean;
   /** Members whose counts disagree (up to 10 listed). */
-  readonly mismatches: readonly {
-    member: number;
-    field: string;
-    members: number;
-    proxy: number;
-  }[];
+  readonly mismatches: readonly { member: number; field: string; members: number; proxy: number }[];
 }
 
-/** Reconciles the proxy's counts with the members'. */
+/** Reconciles the proxy's counts with the members' and with themselves. */
 export function proxyReport(record: RunRecord): ProxyReport | null {
   const p = record.proxy;
   if (!p) return null;
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-  const mismatches: {
-    member: number;
-    field: string;
-    members: number;
-    proxy: number;
-  }[] = [];
+  const mismatches: { member: number; field: string; members: number; proxy: number }[] = [];
   let sentOk = true;
   let recvOk = true;
+  let balances = true;
   for (let m = 0; m < record.members; m++) {
     if (record.totals.sentDatagrams[m] !== p.fromMember[m]) {
       sentOk = false;
@@ -443,18 +448,27 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
         proxy: p.toMember[m]!,
       });
     }
+    const judged = p.lostFrom[m]! + p.blackholedFrom[m]! + p.partitionedFrom[m]! + p.acceptedFrom[m]!;
+    if (judged !== p.fromMember[m]) balances = false;
   }
+  const copies = sum(p.acceptedFrom) + sum(p.duplicatedFrom);
+  if (copies !== sum(p.toMember) + sum(p.sendErrorsFrom) + p.queued + p.discarded) balances = false;
   const relayed = sum(p.toMember);
   const lost = sum(p.lostFrom);
   return {
     relayed,
     lost,
     blackholed: sum(p.blackholedFrom),
+    partitioned: sum(p.partitionedFrom),
+    duplicated: sum(p.duplicatedFrom),
     sendErrors: sum(p.sendErrorsFrom),
+    queued: p.queued + p.discarded,
     unknownSource: p.unknownSource,
-    measuredLoss: relayed + lost > 0 ? lost / (relayed + lost) : 0,
+    measuredLoss: lost + sum(p.acceptedFrom) > 0 ? lost / (lost + sum(p.acceptedFrom)) : 0,
+    rules: p.rules,
     sentReconciles: sentOk,
     receivedReconciles: recvOk,
+    balances,
     mismatches: mismatches.slice(0, 10),
   };
 }

@@ -1,14 +1,21 @@
 /**
  * The fault-injecting UDP proxy. It owns one public port per member: that
  * port *is* the member's address for everyone else. A datagram member A
- * sends to B's public port is judged for the link A→B (black hole, loss)
- * and, if it passes, re-sent from A's public port to B's private socket, so
- * B sees A's public address as the source.
+ * sends to B's public port is judged for the link A→B and, if it passes,
+ * re-sent from A's public port to B's private socket, so B sees A's public
+ * address as the source.
  *
- * Every decision is counted per member and per link; the counts reconcile
- * with what members report sending and receiving. Loss decisions draw from
- * a seeded stream per sending member, so a run replays the same decisions
- * for the same traffic.
+ * Judging, in order: a black hole on either end (crash by proxy), a
+ * partition cut A→B, then the impairment rules in the order they were
+ * added (`impairments/`), each with its own seeded stream per link. A
+ * datagram that survives is delivered in `copies` copies, with bit flips
+ * if corrupted, after its delay (through a delay queue; reordered
+ * datagrams skip it).
+ *
+ * Every datagram received is accounted exactly once: black-holed,
+ * partitioned, dropped by a rule, or accepted; every accepted copy is then
+ * sent, failed, still queued, or discarded at close. The counts reconcile
+ * with what members report sending and receiving.
  *
  * The proxy holds no reference to the members' event loop: the harness runs
  * it in its own process (see `proxy_process.ts`); tests may run it inline.
@@ -16,8 +23,10 @@
  * @module
  */
 
-import { deriveSeed, type Prng, seededPrng } from "../lib/prng.ts";
 import { absNowMs } from "./clock.ts";
+import { freshFate } from "./impairments/impairment.ts";
+import { Rule, type RuleCounters, type RuleSpec } from "./impairments/rule.ts";
+import type { Cut } from "./partitions.ts";
 import { bindUdp, boundPort } from "./udp_transport.ts";
 
 /** Options of {@linkcode UdpProxy.start}. */
@@ -26,63 +35,124 @@ export interface ProxyOptions {
   readonly memberPorts: readonly number[];
   /** Public ports to bind, by member index; omitted or 0 means any free port. */
   readonly publicPorts?: readonly number[];
-  /** Seed for the loss decisions. */
+  /** Seed for every rule's random streams. */
   readonly seed: number;
-  /** Bernoulli loss probability applied to every link. @default {0} */
+  /** Bernoulli loss on every link (installed as the rule `default-loss`). @default {0} */
   readonly loss?: number;
   /** Members black-holed from the start (indices). @default {[]} */
   readonly blackholed?: readonly number[];
+  /** Rules installed at start. @default {[]} */
+  readonly rules?: readonly RuleSpec[];
+  /** Keep per-link counters (n² arrays) up to this many members. @default {1000} */
+  readonly perLinkCountersUpTo?: number;
 }
 
-/** What the proxy did, per member and per link. */
+/** Per-link counts, row-major `[from * n + to]`. */
+export interface LinkCounters {
+  /** Copies delivered to the receiver's socket. */
+  readonly passed: number[];
+  /** Dropped by an impairment rule. */
+  readonly dropped: number[];
+  /** Dropped because an end was black-holed. */
+  readonly blackholed: number[];
+  /** Dropped by a partition cut. */
+  readonly partitioned: number[];
+  /** Accepted with added delay. */
+  readonly delayed: number[];
+  /** Extra copies made. */
+  readonly duplicated: number[];
+  /** Accepted with bit flips. */
+  readonly corrupted: number[];
+  /** Sent ahead of the delay queue. */
+  readonly reordered: number[];
+}
+
+/** What the proxy did, per member, per rule and per link. */
 export interface ProxyCounters {
   /** Datagrams received from member i (i.e. sent by i), by i. */
   readonly fromMember: number[];
   /** Payload bytes received from member i. */
   readonly fromMemberBytes: number[];
-  /** Datagrams relayed to member j, by j. */
+  /** Datagram copies delivered to member j's socket, by j. */
   readonly toMember: number[];
-  /** Payload bytes relayed to member j. */
+  /** Payload bytes delivered to member j. */
   readonly toMemberBytes: number[];
-  /** Datagrams from member i dropped by the loss impairment. */
+  /** Datagrams from member i dropped by an impairment rule. */
   readonly lostFrom: number[];
   /** Datagrams from member i dropped because an end was black-holed. */
   readonly blackholedFrom: number[];
-  /** Datagrams from member i whose relay send failed. */
+  /** Datagrams from member i dropped by a partition cut. */
+  readonly partitionedFrom: number[];
+  /** Datagrams from member i accepted for delivery. */
+  readonly acceptedFrom: number[];
+  /** Extra copies (duplicates) made of member i's datagrams. */
+  readonly duplicatedFrom: number[];
+  /** Copies of member i's datagrams whose relay send failed. */
   readonly sendErrorsFrom: number[];
+  /** Copies still in the delay queue. */
+  readonly queued: number;
+  /** Copies discarded from the delay queue when the proxy closed. */
+  readonly discarded: number;
   /** Datagrams from addresses that are no member's private port. */
   readonly unknownSource: number;
-  /** Per-link counts, row-major `[from * n + to]`. */
-  readonly links: {
-    readonly passed: number[];
-    readonly lost: number[];
-    readonly blackholed: number[];
-  };
+  /** Per rule, in order. */
+  readonly rules: readonly { readonly id: string; readonly kind: string; readonly counters: RuleCounters }[];
+  /** Per link, or null above `perLinkCountersUpTo` members. */
+  readonly links: LinkCounters | null;
 }
+
+interface Queued {
+  at: number;
+  seq: number;
+  from: number;
+  to: number;
+  bytes: Uint8Array;
+}
+
+const LINK_FIELDS = [
+  "passed",
+  "dropped",
+  "blackholed",
+  "partitioned",
+  "delayed",
+  "duplicated",
+  "corrupted",
+  "reordered",
+] as const;
 
 /** The proxy, running in the current event loop. */
 export class UdpProxy {
   readonly #n: number;
   readonly #conns: Deno.DatagramConn[];
-  readonly #memberPorts: readonly number[];
+  readonly #destinations: Deno.NetAddr[];
   readonly #sourceIndex = new Map<number, number>();
   readonly #blackholed: Uint8Array;
-  readonly #rngs: Prng[];
-  #loss: number;
+  readonly #cut: Uint8Array;
+  #cutCount = 0;
+  #rules: Rule[] = [];
+  readonly #seed: number;
   #closed = false;
   readonly #loops: Promise<void>[] = [];
-  // counters
-  readonly #fromMember: Float64Array;
-  readonly #fromMemberBytes: Float64Array;
-  readonly #toMember: Float64Array;
-  readonly #toMemberBytes: Float64Array;
-  readonly #lostFrom: Float64Array;
-  readonly #blackholedFrom: Float64Array;
-  readonly #sendErrorsFrom: Float64Array;
+  readonly #queue: Queued[] = [];
+  #queueSeq = 0;
+  #queueTimer: ReturnType<typeof setTimeout> | undefined;
+  #queueArmedAt = Infinity;
+  #discarded = 0;
   #unknownSource = 0;
-  readonly #linkPassed: Uint32Array;
-  readonly #linkLost: Uint32Array;
-  readonly #linkBlackholed: Uint32Array;
+  readonly #member: Record<
+    | "fromMember"
+    | "fromMemberBytes"
+    | "toMember"
+    | "toMemberBytes"
+    | "lostFrom"
+    | "blackholedFrom"
+    | "partitionedFrom"
+    | "acceptedFrom"
+    | "duplicatedFrom"
+    | "sendErrorsFrom",
+    Float64Array
+  >;
+  readonly #links: Record<typeof LINK_FIELDS[number], Uint32Array> | null;
   /** Public port of each member, by index. */
   readonly publicPorts: readonly number[];
 
@@ -90,81 +160,150 @@ export class UdpProxy {
     const n = options.memberPorts.length;
     this.#n = n;
     this.#conns = conns;
-    this.#memberPorts = options.memberPorts;
+    this.#seed = options.seed;
+    this.#destinations = options.memberPorts.map((port) => ({ transport: "udp", hostname: "127.0.0.1", port }));
     options.memberPorts.forEach((port, i) => this.#sourceIndex.set(port, i));
     this.#blackholed = new Uint8Array(n);
     for (const i of options.blackholed ?? []) this.#blackholed[i] = 1;
-    this.#rngs = options.memberPorts.map((_, i) => seededPrng(deriveSeed(options.seed, "proxy-loss", i)));
-    this.#loss = options.loss ?? 0;
-    this.#fromMember = new Float64Array(n);
-    this.#fromMemberBytes = new Float64Array(n);
-    this.#toMember = new Float64Array(n);
-    this.#toMemberBytes = new Float64Array(n);
-    this.#lostFrom = new Float64Array(n);
-    this.#blackholedFrom = new Float64Array(n);
-    this.#sendErrorsFrom = new Float64Array(n);
-    this.#linkPassed = new Uint32Array(n * n);
-    this.#linkLost = new Uint32Array(n * n);
-    this.#linkBlackholed = new Uint32Array(n * n);
+    this.#cut = new Uint8Array(n * n);
+    const zeros = () => new Float64Array(n);
+    this.#member = {
+      fromMember: zeros(),
+      fromMemberBytes: zeros(),
+      toMember: zeros(),
+      toMemberBytes: zeros(),
+      lostFrom: zeros(),
+      blackholedFrom: zeros(),
+      partitionedFrom: zeros(),
+      acceptedFrom: zeros(),
+      duplicatedFrom: zeros(),
+      sendErrorsFrom: zeros(),
+    };
+    this.#links = n <= (options.perLinkCountersUpTo ?? 1000)
+      ? Object.fromEntries(LINK_FIELDS.map((f) => [f, new Uint32Array(n * n)])) as Record<
+        typeof LINK_FIELDS[number],
+        Uint32Array
+      >
+      : null;
     this.publicPorts = conns.map(boundPort);
   }
 
   /** Binds one public port per member and starts relaying. */
   static start(options: ProxyOptions): UdpProxy {
     checkProbability("loss", options.loss ?? 0);
+    const n = options.memberPorts.length;
+    for (const i of options.blackholed ?? []) checkIndex(i, n);
+    // Compile rules before binding anything, so bad input fails cleanly.
+    const rules = (options.rules ?? []).map((spec) => new Rule(spec, n, options.seed));
+    checkUniqueIds(rules);
     const conns: Deno.DatagramConn[] = [];
     try {
-      for (let i = 0; i < options.memberPorts.length; i++) {
-        conns.push(bindUdp(options.publicPorts?.[i] ?? 0));
-      }
+      for (let i = 0; i < n; i++) conns.push(bindUdp(options.publicPorts?.[i] ?? 0));
     } catch (error) {
       for (const c of conns) c.close();
       throw error;
     }
     const proxy = new UdpProxy(options, conns);
+    proxy.#rules = rules;
+    if ((options.loss ?? 0) > 0) proxy.setLoss(options.loss!);
     for (let j = 0; j < conns.length; j++) proxy.#loops.push(proxy.#relay(j));
     return proxy;
   }
 
-  /**
-   * Black-holes (or restores) everything to and from member `index`.
-   * Returns the instant (epoch ms) the rule took effect.
-   */
+  /** Black-holes (or restores) everything to and from member `index`; returns when it took effect (epoch ms). */
   setBlackhole(index: number, on: boolean): number {
-    this.#checkIndex(index);
+    checkIndex(index, this.#n);
     this.#blackholed[index] = on ? 1 : 0;
     return absNowMs();
   }
 
-  /** Sets the Bernoulli loss probability of every link. */
+  /** Sets the Bernoulli loss of every link (the rule `default-loss`; 0 removes it). */
   setLoss(probability: number): void {
     checkProbability("loss", probability);
-    this.#loss = probability;
+    this.#rules = this.#rules.filter((r) => r.id !== "default-loss");
+    if (probability > 0) {
+      this.#rules.unshift(
+        new Rule({ id: "default-loss", impairment: { kind: "loss", probability } }, this.#n, this.#seed),
+      );
+    }
+  }
+
+  /**
+   * Adds an impairment rule, or replaces the rule with the same id (keeping
+   * its place in the chain). Returns when it took effect (epoch ms).
+   */
+  addRule(spec: RuleSpec): number {
+    const rule = new Rule(spec, this.#n, this.#seed);
+    const at = this.#rules.findIndex((r) => r.id === spec.id);
+    if (at >= 0) this.#rules[at] = rule;
+    else this.#rules.push(rule);
+    return absNowMs();
+  }
+
+  /** Removes a rule; throws RangeError naming an unknown id. Returns when it took effect. */
+  removeRule(id: string): number {
+    const before = this.#rules.length;
+    this.#rules = this.#rules.filter((r) => r.id !== id);
+    if (this.#rules.length === before) throw new RangeError(`no rule '${id}' to remove`);
+    return absNowMs();
+  }
+
+  /** Installs a partition (replacing any other). Returns when it took effect. */
+  setPartition(cuts: readonly Cut[]): number {
+    this.#cut.fill(0);
+    this.#cutCount = 0;
+    for (const [from, to] of cuts) {
+      checkIndex(from, this.#n);
+      checkIndex(to, this.#n);
+      if (this.#cut[from * this.#n + to] === 0) this.#cutCount++;
+      this.#cut[from * this.#n + to] = 1;
+    }
+    return absNowMs();
+  }
+
+  /** Removes every partition cut. Returns when it took effect. */
+  heal(): number {
+    return this.setPartition([]);
+  }
+
+  /** Removes every fault: black holes, partitions and rules (keeping `default-loss`). Returns when it took effect. */
+  healAll(): number {
+    this.#blackholed.fill(0);
+    this.#rules = this.#rules.filter((r) => r.id === "default-loss");
+    return this.heal();
   }
 
   /** A snapshot of every counter. */
   counters(): ProxyCounters {
+    const m = this.#member;
     return {
-      fromMember: Array.from(this.#fromMember),
-      fromMemberBytes: Array.from(this.#fromMemberBytes),
-      toMember: Array.from(this.#toMember),
-      toMemberBytes: Array.from(this.#toMemberBytes),
-      lostFrom: Array.from(this.#lostFrom),
-      blackholedFrom: Array.from(this.#blackholedFrom),
-      sendErrorsFrom: Array.from(this.#sendErrorsFrom),
+      fromMember: Array.from(m.fromMember),
+      fromMemberBytes: Array.from(m.fromMemberBytes),
+      toMember: Array.from(m.toMember),
+      toMemberBytes: Array.from(m.toMemberBytes),
+      lostFrom: Array.from(m.lostFrom),
+      blackholedFrom: Array.from(m.blackholedFrom),
+      partitionedFrom: Array.from(m.partitionedFrom),
+      acceptedFrom: Array.from(m.acceptedFrom),
+      duplicatedFrom: Array.from(m.duplicatedFrom),
+      sendErrorsFrom: Array.from(m.sendErrorsFrom),
+      queued: this.#queue.length,
+      discarded: this.#discarded,
       unknownSource: this.#unknownSource,
-      links: {
-        passed: Array.from(this.#linkPassed),
-        lost: Array.from(this.#linkLost),
-        blackholed: Array.from(this.#linkBlackholed),
-      },
+      rules: this.#rules.map((r) => ({ id: r.id, kind: r.kind, counters: { ...r.counters } })),
+      links: this.#links
+        ? Object.fromEntries(LINK_FIELDS.map((f) => [f, Array.from(this.#links![f])])) as unknown as LinkCounters
+        : null,
     };
   }
 
-  /** Closes every public socket and waits for the relay loops to end. */
+  /** Closes every public socket, discards queued copies and waits for the relay loops to end. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#queueTimer !== undefined) clearTimeout(this.#queueTimer);
+    this.#discarded += this.#queue.length;
+    this.#queue.length = 0;
     for (const c of this.#conns) {
       try {
         c.close();
@@ -180,23 +319,12 @@ export class UdpProxy {
     await this.close();
   }
 
-  #checkIndex(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.#n) {
-      throw new RangeError(
-        `'member' must be an index in [0, ${this.#n - 1}]: current value is ${index}`,
-      );
-    }
-  }
-
   async #relay(to: number): Promise<void> {
     const conn = this.#conns[to]!;
     const buffer = new Uint8Array(65536);
-    const destination: Deno.NetAddr = {
-      transport: "udp",
-      hostname: "127.0.0.1",
-      port: this.#memberPorts[to]!,
-    };
     const n = this.#n;
+    const m = this.#member;
+    const links = this.#links;
     while (!this.#closed) {
       let received: [Uint8Array, Deno.Addr];
       try {
@@ -212,37 +340,146 @@ export class UdpProxy {
         this.#unknownSource++;
         continue;
       }
-      this.#fromMember[from]!++;
-      this.#fromMemberBytes[from]! += bytes.length;
+      m.fromMember[from]!++;
+      m.fromMemberBytes[from]! += bytes.length;
       const link = from * n + to;
       if (this.#blackholed[from] === 1 || this.#blackholed[to] === 1) {
-        this.#blackholedFrom[from]!++;
-        this.#linkBlackholed[link]!++;
+        m.blackholedFrom[from]!++;
+        if (links) links.blackholed[link]!++;
         continue;
       }
-      if (this.#loss > 0 && this.#rngs[from]!() < this.#loss) {
-        this.#lostFrom[from]!++;
-        this.#linkLost[link]!++;
+      if (this.#cutCount > 0 && this.#cut[link] === 1) {
+        m.partitionedFrom[from]!++;
+        if (links) links.partitioned[link]!++;
         continue;
       }
-      try {
-        // Awaited before the next receive reuses the buffer.
-        await this.#conns[from]!.send(bytes, destination);
-        this.#toMember[to]!++;
-        this.#toMemberBytes[to]! += bytes.length;
-        this.#linkPassed[link]!++;
-      } catch {
-        if (this.#closed) return;
-        this.#sendErrorsFrom[from]!++;
+      const fate = freshFate();
+      if (this.#rules.length > 0) {
+        const packet = { from, to, link, size: bytes.length, nowMs: absNowMs() };
+        for (const rule of this.#rules) {
+          if (!rule.matches(from, to)) continue;
+          rule.apply(packet, fate);
+          if (fate.dropped !== null) break;
+        }
       }
+      if (fate.dropped !== null) {
+        m.lostFrom[from]!++;
+        if (links) links.dropped[link]!++;
+        continue;
+      }
+      m.acceptedFrom[from]!++;
+      if (fate.copies > 1) {
+        m.duplicatedFrom[from]! += fate.copies - 1;
+        if (links) links.duplicated[link]! += fate.copies - 1;
+      }
+      if (links && fate.flipBits.length > 0) links.corrupted[link]!++;
+      if (links && fate.immediate) links.reordered[link]!++;
+      const delay = fate.immediate ? 0 : fate.delayMs;
+      if (links && delay > 0) links.delayed[link]!++;
+      if (delay === 0 && fate.flipBits.length === 0) {
+        // The common path: no copy of the buffer; awaited before the next receive reuses it.
+        for (let c = 0; c < fate.copies; c++) await this.#send(from, to, bytes);
+        continue;
+      }
+      const payload = bytes.slice();
+      for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
+      if (delay === 0) {
+        for (let c = 0; c < fate.copies; c++) await this.#send(from, to, payload);
+        continue;
+      }
+      const at = absNowMs() + delay;
+      for (let c = 0; c < fate.copies; c++) this.#enqueue({ at, seq: this.#queueSeq++, from, to, bytes: payload });
     }
+  }
+
+  async #send(from: number, to: number, bytes: Uint8Array): Promise<void> {
+    const m = this.#member;
+    try {
+      await this.#conns[from]!.send(bytes, this.#destinations[to]!);
+      m.toMember[to]!++;
+      m.toMemberBytes[to]! += bytes.length;
+      if (this.#links) this.#links.passed[from * this.#n + to]!++;
+    } catch {
+      if (!this.#closed) m.sendErrorsFrom[from]!++;
+      else this.#discarded++;
+    }
+  }
+
+  #enqueue(item: Queued): void {
+    const q = this.#queue;
+    q.push(item);
+    let i = q.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (before(q[parent]!, item)) break;
+      q[i] = q[parent]!;
+      i = parent;
+    }
+    q[i] = item;
+    if (item.at < this.#queueArmedAt) this.#armQueue();
+  }
+
+  #dequeue(): Queued | undefined {
+    const q = this.#queue;
+    const top = q[0];
+    const last = q.pop();
+    if (q.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= q.length) break;
+      const r = l + 1;
+      const child = r < q.length && before(q[r]!, q[l]!) ? r : l;
+      if (before(last, q[child]!)) break;
+      q[i] = q[child]!;
+      i = child;
+    }
+    q[i] = last;
+    return top;
+  }
+
+  #armQueue(): void {
+    if (this.#queueTimer !== undefined) clearTimeout(this.#queueTimer);
+    this.#queueTimer = undefined;
+    this.#queueArmedAt = Infinity;
+    const top = this.#queue[0];
+    if (!top || this.#closed) return;
+    this.#queueArmedAt = top.at;
+    this.#queueTimer = setTimeout(() => this.#flushQueue(), Math.max(0, Math.ceil(top.at - absNowMs())));
+  }
+
+  #flushQueue(): void {
+    this.#queueTimer = undefined;
+    this.#queueArmedAt = Infinity;
+    const now = absNowMs();
+    while (this.#queue.length > 0 && this.#queue[0]!.at <= now && !this.#closed) {
+      const item = this.#dequeue()!;
+      this.#send(item.from, item.to, item.bytes);
+    }
+    this.#armQueue();
+  }
+}
+
+function before(a: Queued, b: Queued): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+function checkIndex(index: number, n: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= n) {
+    throw new RangeError(`'member' must be an index in [0, ${n - 1}]: current value is ${index}`);
+  }
+}
+
+function checkUniqueIds(rules: readonly Rule[]): void {
+  const seen = new Set<string>();
+  for (const r of rules) {
+    if (seen.has(r.id)) throw new RangeError(`rule id '${r.id}' is used twice`);
+    seen.add(r.id);
   }
 }
 
 function checkProbability(field: string, value: number): void {
   if (!(value >= 0 && value <= 1)) {
-    throw new RangeError(
-      `'${field}' must be a probability in [0, 1]: current value is ${value}`,
-    );
+    throw new RangeError(`'${field}' must be a probability in [0, 1]: current value is ${value}`);
   }
 }

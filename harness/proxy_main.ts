@@ -37,6 +37,16 @@ async function handle(command: ProxyCommand): Promise<ProxyReply> {
     case "loss":
       requireProxy().setLoss(command.probability);
       return { id: command.id, ok: true };
+    case "addRule":
+      return { id: command.id, ok: true, atMs: requireProxy().addRule(command.rule) };
+    case "removeRule":
+      return { id: command.id, ok: true, atMs: requireProxy().removeRule(command.ruleId) };
+    case "partition":
+      return { id: command.id, ok: true, atMs: requireProxy().setPartition(command.cuts) };
+    case "heal":
+      return { id: command.id, ok: true, atMs: requireProxy().heal() };
+    case "healAll":
+      return { id: command.id, ok: true, atMs: requireProxy().healAll() };
     case "counters":
       return { id: command.id, ok: true, counters: requireProxy().counters() };
     case "usage":

@@ -7,6 +7,8 @@
 
 import type { ProcessUsage } from "./noise.ts";
 import type { ProxyCounters, ProxyOptions } from "./proxy.ts";
+import type { RuleSpec } from "./impairments/rule.ts";
+import type { Cut } from "./partitions.ts";
 import { PortInUseError } from "./udp_transport.ts";
 
 /** Commands understood by the proxy process. */
@@ -23,6 +25,11 @@ export type ProxyCommand =
     readonly on: boolean;
   }
   | { readonly id: number; readonly op: "loss"; readonly probability: number }
+  | { readonly id: number; readonly op: "addRule"; readonly rule: RuleSpec }
+  | { readonly id: number; readonly op: "removeRule"; readonly ruleId: string }
+  | { readonly id: number; readonly op: "partition"; readonly cuts: readonly Cut[] }
+  | { readonly id: number; readonly op: "heal" }
+  | { readonly id: number; readonly op: "healAll" }
   | { readonly id: number; readonly op: "counters" }
   | { readonly id: number; readonly op: "usage" }
   | { readonly id: number; readonly op: "close" };
@@ -112,6 +119,31 @@ export class ProxyProcess {
     await this.#call({ op: "loss", probability });
   }
 
+  /** Adds or replaces an impairment rule; resolves to when it took effect (epoch ms). */
+  async addRule(rule: RuleSpec): Promise<number> {
+    return (await this.#call({ op: "addRule", rule })).atMs!;
+  }
+
+  /** Removes a rule by id; resolves to when it took effect. */
+  async removeRule(ruleId: string): Promise<number> {
+    return (await this.#call({ op: "removeRule", ruleId })).atMs!;
+  }
+
+  /** Installs a partition (replacing any other); resolves to when it took effect. */
+  async setPartition(cuts: readonly Cut[]): Promise<number> {
+    return (await this.#call({ op: "partition", cuts })).atMs!;
+  }
+
+  /** Removes every partition cut; resolves to when it took effect. */
+  async heal(): Promise<number> {
+    return (await this.#call({ op: "heal" })).atMs!;
+  }
+
+  /** Removes every fault (black holes, partitions, rules but the default loss); resolves to when it took effect. */
+  async healAll(): Promise<number> {
+    return (await this.#call({ op: "healAll" })).atMs!;
+  }
+
   /** Reads every counter. */
   async counters(): Promise<ProxyCounters> {
     return (await this.#call({ op: "counters" })).counters!;
@@ -167,6 +199,9 @@ export class ProxyProcess {
           /127\.0\.0\.1:(\d+)/.exec(answer.error ?? "")?.[1] ?? 0,
         );
         throw new PortInUseError(port);
+      }
+      if (answer.errorName === "ImpairmentError" || answer.errorName === "RangeError") {
+        throw new RangeError(`proxy: ${answer.error}`);
       }
       throw new Error(`proxy: ${answer.error}`);
     }

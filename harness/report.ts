@@ -106,10 +106,12 @@ export function renderSummary(r: RunResult, outDir: string): string {
   }
   if (r.proxy) {
     const p = r.proxy;
-    const ok = p.sentReconciles && p.receivedReconciles;
+    const ok = p.sentReconciles && p.receivedReconciles && p.balances;
     lines.push(
       dim("proxy    ") +
         `${p.relayed} relayed · ${p.lost} lost (${pct(p.measuredLoss)}) · ${p.blackholed} black-holed · ` +
+        (p.partitioned > 0 ? `${p.partitioned} partitioned · ` : "") +
+        (p.duplicated > 0 ? `${p.duplicated} duplicated · ` : "") +
         (ok
           ? green("counts reconcile with the members'")
           : red(`counts do not reconcile (${p.mismatches.length} mismatches)`)),

@@ -89,6 +89,7 @@ Deno.test("runScenario() with loss: the proxy's drops account for every datagram
     const sent = r.bandwidth.meanDatagramsPerSec * 10 * (r.measuredMs / 1000);
     assert(Math.abs(sent - (p.relayed + p.lost + p.blackholed + p.sendErrors)) < 1e-6);
     assert(p.lost > 0);
+    assert(p.balances, "the proxy's books balance");
     assert(p.measuredLoss > 0.1 && p.measuredLoss < 0.4, `measured loss ${p.measuredLoss}`);
   }));
 

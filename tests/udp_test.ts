@@ -50,8 +50,8 @@ Deno.test("UdpProxy relays so the receiver sees the sender's public port, and bl
     assertEquals(c.toMember, [1, 1]);
     assertEquals(c.blackholedFrom, [1, 1]);
     assertEquals(c.unknownSource, 1);
-    assertEquals(c.links.passed, [0, 1, 1, 0]);
-    assertEquals(c.links.blackholed, [0, 1, 1, 0]);
+    assertEquals(c.links!.passed, [0, 1, 1, 0]);
+    assertEquals(c.links!.blackholed, [0, 1, 1, 0]);
   } finally {
     await proxy.close();
     a.close();

@@ -54,6 +54,8 @@ export class MemberCounters {
 /** Hosts one member. */
 export class MemberHost {
   #stopped = false;
+  #paused = false;
+  readonly #held: { from: MemberId; bytes: Uint8Array }[] = [];
   #scheduledAt = Infinity;
 
   constructor(
@@ -76,9 +78,32 @@ export class MemberHost {
   /** Runs the detector's due work (called by the scheduler). */
   tick(): void {
     this.#scheduledAt = Infinity;
-    if (this.#stopped) return;
+    if (this.#stopped || this.#paused) return;
     this.#apply(this.detector.tick(this.clock.nominalNow()));
     this.#rearm();
+  }
+
+  /**
+   * Freezes the member (the worker-hosted analogue of SIGSTOP): no timers
+   * run and received datagrams are held, unprocessed, until `resume`.
+   */
+  pause(): void {
+    this.#paused = true;
+    this.scheduler.cancel(this.slot);
+    this.#scheduledAt = Infinity;
+  }
+
+  /** Thaws the member: held datagrams are processed in order, then due work runs. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const { from, bytes } of this.#held.splice(0)) this.#receive(from, bytes);
+    this.tick();
+  }
+
+  /** Whether the member is paused. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Stops scheduling and closes the socket. */
@@ -90,6 +115,11 @@ export class MemberHost {
 
   #receive(from: MemberId, bytes: Uint8Array): void {
     if (this.#stopped) return;
+    if (this.#paused) {
+      // The transport reuses its buffer: keep a copy until resume.
+      this.#held.push({ from, bytes: bytes.slice() });
+      return;
+    }
     const c = this.counters;
     c.recvDatagrams[this.slot]!++;
     c.recvBytes[this.slot]! += bytes.length;
@@ -131,7 +161,7 @@ export class MemberHost {
 
   #rearm(): void {
     const next = this.detector.nextDeadlineMs();
-    if (next === undefined || this.#stopped) return;
+    if (next === undefined || this.#stopped || this.#paused) return;
     this.#scheduledAt = this.clock.toAbs(next);
     this.scheduler.schedule(this.slot, this.#scheduledAt);
   }

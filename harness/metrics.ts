@@ -27,6 +27,30 @@ export interface RecordedEvent {
   readonly atMs: number;
 }
 
+/** A member unreachable or stopped from `fromMs` to `toMs` (null: to the end). */
+export interface DownInterval {
+  /** Member index. */
+  readonly member: number;
+  /** Start (nominal ms). */
+  readonly fromMs: number;
+  /** End (nominal ms), or null if it lasted to the end of the run. */
+  readonly toMs: number | null;
+  /** What took it down: crash by proxy, kill, pause, or failed from the start. */
+  readonly cause: "crash" | "kill" | "pause" | "failed";
+}
+
+/** A partition in place from `fromMs` to `toMs` (null: to the end). */
+export interface PartitionInterval {
+  /** Start (nominal ms). */
+  readonly fromMs: number;
+  /** End (nominal ms), or null. */
+  readonly toMs: number | null;
+  /** Cut links, `from * n + to`. */
+  readonly cuts: readonly number[];
+  /** The partition's shape. */
+  readonly label: string;
+}
+
 /** Cumulative per-member counters, by global member index. */
 export interface MemberTotals {
   readonly sentBytes: readonly number[];
@@ -51,10 +75,12 @@ export interface RunRecord {
   readonly speedup: number;
   readonly tGossipMs: number;
   readonly budgetBytesPerSec: number;
-  readonly crashes: readonly {
-    readonly member: number;
-    readonly atMs: number;
-  }[];
+  /** When members were down (crash by proxy, kill, pause, failed from the start). */
+  readonly downs: readonly DownInterval[];
+  /** When partitions were in place, with their cut links. */
+  readonly partitions: readonly PartitionInterval[];
+  /** T_fail (nominal ms): the silence window that attributes a detection to a fault. */
+  readonly tFailMs: number;
   readonly events: readonly RecordedEvent[];
   readonly totals: MemberTotals;
   /** Sample series, one per shard (each sample covers that shard's members). */
@@ -93,13 +119,17 @@ export interface NoiseReadings {
   readonly timeline: readonly NoiseInterval[];
 }
 
-/** Detection of one crash (metrics.md "Detection"). */
+/** Detection of one fault that took a member down (metrics.md "Detection"). */
 export interface CrashDetection {
-  /** Member index of the crashed member. */
+  /** Member index. */
   readonly member: number;
-  /** When the proxy black-holed it (nominal ms). */
+  /** When it went down (nominal ms). */
   readonly atMs: number;
-  /** Latencies after the crash (nominal ms) over live observers. */
+  /** When it came back (nominal ms), or null. */
+  readonly endMs: number | null;
+  /** What took it down. */
+  readonly cause: DownInterval["cause"];
+  /** Latencies after the fault (nominal ms) over observers that were up the whole interval. */
   readonly detection: {
     readonly firstMs: number | null;
     readonly medianMs: number | null;
@@ -112,46 +142,38 @@ export interface CrashDetection {
   };
 }
 
-/** Distribution over crashes of one detection figure. */
-export interface Spread {
-  /** Smallest value over crashes. */
-  readonly min: number | null;
-  /** Median over crashes. */
-  readonly median: number | null;
-  /** 99th percentile over crashes. */
-  readonly p99: number | null;
-  /** Largest value over crashes. */
-  readonly max: number | null;
-}
-
-/** Computes detection latency for every crash. */
+/**
+ * Detection latency for every down interval: each observer's t_detect is
+ * its last S-transition within the interval after which it did not trust
+ * the member again within the interval.
+ */
 export function detectionPerCrash(record: RunRecord): CrashDetection[] {
-  const crashedAt = crashTimes(record);
   const byPair = eventsByPair(record.events);
-  return record.crashes.map((crash) => {
+  const end = record.durationMs;
+  return record.downs.map((d) => {
+    const to = d.toMs ?? end;
     const latencies: number[] = [];
     let observers = 0;
     for (let o = 0; o < record.members; o++) {
-      if (o === crash.member || crashedAt[o] !== undefined) continue;
+      if (o === d.member || record.downs.some((x) => x.member === o && x.fromMs < to && (x.toMs ?? end) > d.fromMs)) {
+        continue;
+      }
       observers++;
-      const events = byPair.get(pairKey(o, crash.member)) ?? [];
-      // t_detect: the last S-transition after which o never trusts x again.
       let detectAt: number | undefined;
-      for (const e of events) {
+      for (const e of byPair.get(pairKey(o, d.member)) ?? []) {
+        if (e.atMs >= to) break;
         if (e.kind === "failed") detectAt = e.atMs;
-        else if (e.kind === "trusted" || e.kind === "joined") {
-          detectAt = undefined;
-        }
+        else if ((e.kind === "trusted" || e.kind === "joined") && e.atMs >= d.fromMs) detectAt = undefined;
       }
-      if (detectAt !== undefined) {
-        latencies.push(Math.max(0, detectAt - crash.atMs));
-      }
+      if (detectAt !== undefined) latencies.push(Math.max(0, detectAt - d.fromMs));
     }
     latencies.sort((a, b) => a - b);
     const detected = latencies.length;
     return {
-      member: crash.member,
-      atMs: crash.atMs,
+      member: d.member,
+      atMs: d.fromMs,
+      endMs: d.toMs,
+      cause: d.cause,
       detection: {
         firstMs: latencies[0] ?? null,
         medianMs: quantile(latencies, 0.5),
@@ -163,6 +185,18 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
       },
     };
   });
+}
+
+/** Distribution over crashes of one detection figure. */
+export interface Spread {
+  /** Smallest value over crashes. */
+  readonly min: number | null;
+  /** Median over crashes. */
+  readonly median: number | null;
+  /** 99th percentile over crashes. */
+  readonly p99: number | null;
+  /** Largest value over crashes. */
+  readonly max: number | null;
 }
 
 /** Spread of a detection figure across crashes (nulls, i.e. undetected, excluded and counted apart). */
@@ -181,11 +215,11 @@ export function spread(values: readonly (number | null)[]): Spread {
 
 /** Mistakes (metrics.md "Mistakes"). */
 export interface Mistakes {
-  /** S-transitions about a member that was up and not cut off from the observer. */
+  /** S-transitions about a member that was up and reachable by the observer (see METRICS.md). */
   readonly count: number;
   /** Ordered (observer, subject) pairs times hours during which both were up. */
   readonly pairHours: number;
-  /** Mistakes per ordered (observer, subject) pair-hour. */
+  /** Mistakes per pair-hour. */
   readonly perPairHour: number;
   /** 95% interval of perPairHour (exact Poisson); with 0 mistakes, [0, upper bound]. */
   readonly ci95: Interval;
@@ -197,25 +231,43 @@ export interface Mistakes {
   readonly perMemberHour: number;
   /** 95% interval of perMemberHour (exact Poisson). */
   readonly perMemberHourCi95: Interval;
-  /** Mistakes later corrected by a T-transition, and their mean duration T_M. */
+  /** Mistakes later corrected by a T-transition. */
   readonly corrected: number;
   /** Mean time from a mistake to its refutation, T_M (null when none was refuted). */
   readonly meanDurationMs: number | null;
   /** Fraction of pair-time spent in a correct state (direct estimate of P_A). */
   readonly queryAccuracy: number;
-  /** S-transitions made by an observer that was itself cut off (crashed by proxy). */
+  /** S-transitions made by an observer that was itself down (crashed, killed, paused). */
   readonly isolatedObserverDetections: number;
+  /** S-transitions about a member whose silence overlapped its own down time (true detections). */
+  readonly faultDetections: number;
+  /** S-transitions across an injected partition: counted apart, neither mistakes nor true detections. */
+  readonly partitionDetections: number;
   /** S-transitions about an address that is no member's. */
   readonly unknownSubjectDetections: number;
 }
 
-/** Counts mistakes: S-transitions about a member that was up and reachable. */
+/**
+ * Classifies every S-transition by o about x at t. The silence that caused
+ * it is the window [t - T_fail, t]: if x was down during it, it is a fault
+ * detection; if o was down at t, an isolated-observer detection; if the
+ * link x→o was cut by a partition during it, a partition detection;
+ * otherwise a mistake.
+ */
 export function mistakes(record: RunRecord): Mistakes {
-  const crashedAt = crashTimes(record);
   const end = record.durationMs;
-  const up = (m: number) => Math.min(end, crashedAt[m] ?? end);
+  const n = record.members;
+  const downsOf = new Map<number, DownInterval[]>();
+  for (const d of record.downs) (downsOf.get(d.member) ?? downsOf.set(d.member, []).get(d.member)!).push(d);
+  const isDown = (m: number, t: number) => (downsOf.get(m) ?? []).some((d) => d.fromMs <= t && t < (d.toMs ?? end));
+  const downDuring = (m: number, from: number, to: number) =>
+    (downsOf.get(m) ?? []).some((d) => d.fromMs <= to && (d.toMs ?? end) > from);
+  const cutDuring = (x: number, o: number, from: number, to: number) =>
+    record.partitions.some((p) => p.fromMs <= to && (p.toMs ?? end) > from && p.cuts.includes(x * n + o));
   let count = 0;
   let isolated = 0;
+  let fault = 0;
+  let partition = 0;
   let unknown = 0;
   let corrected = 0;
   let wrongMs = 0;
@@ -227,43 +279,41 @@ export function mistakes(record: RunRecord): Mistakes {
         if (e.kind === "failed") unknown++;
         continue;
       }
-      const observerCut = crashedAt[e.observer] !== undefined &&
-        e.atMs >= crashedAt[e.observer]!;
-      const subjectDown = crashedAt[e.subject] !== undefined &&
-        e.atMs >= crashedAt[e.subject]!;
       if (e.kind === "failed") {
-        if (observerCut) isolated++;
-        else if (!subjectDown) {
+        const from = e.atMs - record.tFailMs;
+        if (isDown(e.observer, e.atMs)) isolated++;
+        else if (downDuring(e.subject, from, e.atMs)) fault++;
+        else if (cutDuring(e.subject, e.observer, from, e.atMs)) partition++;
+        else {
           count++;
           openAt = e.atMs;
         }
-      } else if (
-        (e.kind === "trusted" || e.kind === "joined") && openAt !== undefined
-      ) {
+      } else if ((e.kind === "trusted" || e.kind === "joined") && openAt !== undefined) {
         corrected++;
         durations.push(e.atMs - openAt);
         wrongMs += e.atMs - openAt;
         openAt = undefined;
       }
     }
-    if (openAt !== undefined) {
-      const last = events[events.length - 1]!;
-      wrongMs += Math.max(
-        0,
-        Math.min(up(last.observer), up(last.subject)) - openAt,
-      );
+    if (openAt !== undefined) wrongMs += Math.max(0, end - openAt);
+  }
+  // Pair exposure: sum over ordered pairs of the time both were up.
+  const downLength = (m: number) =>
+    unionLength((downsOf.get(m) ?? []).map((d) => [d.fromMs, Math.min(end, d.toMs ?? end)]));
+  let downTotal = 0;
+  for (const m of downsOf.keys()) downTotal += downLength(m);
+  let bothDown = 0;
+  const faulty = [...downsOf.keys()];
+  for (const a of faulty) {
+    for (const b of faulty) {
+      if (a === b) continue;
+      const la = (downsOf.get(a) ?? []).map((d) => [d.fromMs, Math.min(end, d.toMs ?? end)] as [number, number]);
+      const lb = (downsOf.get(b) ?? []).map((d) => [d.fromMs, Math.min(end, d.toMs ?? end)] as [number, number]);
+      bothDown += intersectionLength(la, lb);
     }
   }
-  const uptimes = Array.from({ length: record.members }, (_, m) => up(m)).sort((
-    a,
-    b,
-  ) => a - b);
-  // Sum over ordered pairs o != x of min(up_o, up_x): sorted, the k-th smallest pairs with (n-1-k) larger ones.
-  let pairMs = 0;
-  for (let k = 0; k < uptimes.length; k++) {
-    pairMs += 2 * uptimes[k]! * (uptimes.length - 1 - k);
-  }
-  const memberMs = uptimes.reduce((a, b) => a + b, 0);
+  const pairMs = Math.max(0, n * (n - 1) * end - 2 * (n - 1) * downTotal + bothDown);
+  const memberMs = Math.max(0, n * end - downTotal);
   const pairHours = pairMs / 3_600_000;
   const memberHours = memberMs / 3_600_000;
   const [lo, hi] = poissonInterval(count);
@@ -280,8 +330,30 @@ export function mistakes(record: RunRecord): Mistakes {
     meanDurationMs: durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : null,
     queryAccuracy: pairMs > 0 ? 1 - wrongMs / pairMs : 1,
     isolatedObserverDetections: isolated,
+    faultDetections: fault,
+    partitionDetections: partition,
     unknownSubjectDetections: unknown,
   };
+}
+
+function unionLength(intervals: readonly (readonly number[])[]): number {
+  const sorted = intervals.map(([a, b]) => [a!, b!] as [number, number]).sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let cur: [number, number] | undefined;
+  for (const [a, b] of sorted) {
+    if (!cur || a > cur[1]) {
+      if (cur) total += cur[1] - cur[0];
+      cur = [a, b];
+    } else cur[1] = Math.max(cur[1], b);
+  }
+  if (cur) total += cur[1] - cur[0];
+  return total;
+}
+
+function intersectionLength(a: readonly [number, number][], b: readonly [number, number][]): number {
+  let total = 0;
+  for (const [a0, a1] of a) for (const [b0, b1] of b) total += Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+  return total;
 }
 
 /** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
@@ -596,12 +668,6 @@ export function noise(record: RunRecord): Noise {
     faithful: reasons.length === 0,
     reasons,
   };
-}
-
-function crashTimes(record: RunRecord): (number | undefined)[] {
-  const at: (number | undefined)[] = new Array(record.members).fill(undefined);
-  for (const c of record.crashes) at[c.member] = c.atMs;
-  return at;
 }
 
 function pairKey(observer: number, subject: number): number {

@@ -9,6 +9,7 @@
 import type { GossipConfig } from "../lib/config.ts";
 import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } from "./metrics.ts";
 import type { MachineFacts } from "./noise.ts";
+import type { Fault } from "./fault_schedule.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
 /** Propagation episodes of a run (when the scenario measures them). */
@@ -82,6 +83,10 @@ export interface RunResult {
     }[];
     /** Members failed (black-holed) from the start. */
     readonly failed: number;
+    /** The fault schedule (absolute nominal ms). */
+    readonly faults: readonly Fault[];
+    /** Quiet time after the schedule, before measurement ended (nominal ms). */
+    readonly recoveryMs: number;
     readonly faithfulLatenessFraction: number;
   };
   /** The machine and software the run used. */

@@ -19,8 +19,10 @@ import {
   bandwidth,
   type BandwidthSample,
   detectionPerCrash,
+  type DownInterval,
   mistakes,
   noise,
+  type PartitionInterval,
   proxyReport,
   type RecordedEvent,
   type RunRecord,
@@ -30,6 +32,7 @@ import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "./noise
 import { ProxyProcess } from "./proxy_process.ts";
 import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult, writeJsonAtomic } from "./results.ts";
 import type { Scenario } from "./scenario.ts";
+import type { Action } from "./fault_schedule.ts";
 import { type ShardFinal, ShardPool } from "./shard_pool.ts";
 import type { ProxyCounters } from "./proxy.ts";
 import { Histogram, type HistogramData } from "../lib/histogram.ts";
@@ -117,7 +120,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     latenessP99Ms: number;
     latenessMaxMs: number;
   }[] = [];
-  const crashes: { member: number; atMs: number }[] = [];
+  /** Every action carried out, with the nominal time it took effect. */
+  const applied: Action[] = [];
+  const down = new Set<number>();
   let fatal: Error | undefined;
   let failFatal: (error: Error) => void = () => {};
   const fatalPromise = new Promise<void>((resolve) => {
@@ -154,10 +159,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const progress = (phase: RunProgress["phase"]) => {
     options.onProgress?.({
       phase,
-      elapsedMs: clock ? Math.max(0, Math.min(sc.durationMs, clock.nominalNow())) : 0,
-      durationMs: sc.durationMs,
-      membersUp: sc.members - crashes.length,
-      crashed: crashes.length,
+      elapsedMs: clock ? Math.max(0, Math.min(sc.durationMs + sc.recoveryMs, clock.nominalNow())) : 0,
+      durationMs: sc.durationMs + sc.recoveryMs,
+      membersUp: sc.members - down.size,
+      crashed: down.size,
       detections,
       latenessP99Ms: lastLateness,
     });
@@ -236,6 +241,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     proxy = await ProxyProcess.start({
       blackholed: sc.failedMembers,
+      rules: sc.impairments,
       memberPorts: pool.privatePorts,
       publicPorts: sc.basePort > 0 ? pool.privatePorts.map((p) => p + sc.members) : [],
       seed: sc.seed,
@@ -248,7 +254,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     clock = new RunClock(startAbs, sc.speedup);
     pool.begin(publicIds, startAbs);
     for (const member of sc.failedMembers) {
-      crashes.push({ member, atMs: 0 });
+      applied.push({ atMs: 0, type: "crash", member, fault: -1 });
+      down.add(member);
       writeLog([JSON.stringify({ t: 0, fault: "crash", how: "failed-from-start", member })]);
     }
     writeLog([JSON.stringify({
@@ -261,24 +268,25 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       })),
     })]);
 
-    for (const crash of sc.crashes) {
-      crashTimers.push(setTimeout(async () => {
-        try {
-          const at = await proxy!.setBlackhole(crash.member, true);
-          const atMs = clock!.toNominal(at);
-          crashes.push({ member: crash.member, atMs });
-          writeLog([
-            JSON.stringify({
-              t: round3(atMs),
-              fault: "crash",
-              how: "proxy",
-              member: crash.member,
-            }),
-          ]);
-        } catch (error) {
-          failFatal(error instanceof Error ? error : new Error(String(error)));
-        }
-      }, Math.max(0, clock!.toAbs(crash.atMs) - absNowMs())));
+    // The fault schedule: each action at its time, in order; heals sort first at equal times.
+    let chain = Promise.resolve();
+    for (const action of sc.actions) {
+      crashTimers.push(setTimeout(() => {
+        chain = chain.then(async () => {
+          try {
+            const at = await execute(action, proxy!, pool!);
+            const atMs = clock!.toNominal(at);
+            applied.push({ ...action, atMs });
+            if (action.type === "crash" || action.type === "kill" || action.type === "pause") down.add(action.member);
+            if (action.type === "recover" || action.type === "restart" || action.type === "resume") {
+              down.delete(action.member);
+            }
+            writeLog([JSON.stringify({ t: round3(atMs), fault: action.type, ...describe(action) })]);
+          } catch (error) {
+            failFatal(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      }, Math.max(0, clock!.toAbs(action.atMs) - absNowMs())));
     }
 
     progressTimer = setInterval(() => progress("running"), 500);
@@ -292,7 +300,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     const ended = new Promise<void>((resolve) => {
       endTimer = setTimeout(
         resolve,
-        Math.max(0, clock!.toAbs(sc.durationMs) - absNowMs()),
+        Math.max(0, clock!.toAbs(sc.durationMs + sc.recoveryMs) - absNowMs()),
       );
     });
     await Promise.race([ended, aborted, fatalPromise]);
@@ -303,6 +311,18 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   } finally {
     clearInterval(progressTimer);
     for (const t of crashTimers) clearTimeout(t);
+  }
+  // An interrupted or failed run still leaves no member paused or black-holed.
+  if (clock && (interrupted || fatal)) {
+    try {
+      await proxy?.healAll();
+      for (const m of [...down]) {
+        const pausedAction = [...applied].reverse().find((a) => "member" in a && a.member === m);
+        if (pausedAction?.type === "pause") await pool?.control(m, "resume");
+      }
+    } catch {
+      // teardown continues regardless
+    }
   }
 
   // Tear down: stop the schedule, let in-flight datagrams land, read the counts, close everything.
@@ -341,7 +361,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     speedup: sc.speedup,
     tGossipMs: sc.gossip.tGossipMs,
     budgetBytesPerSec: sc.gossip.budgetBytesPerSec,
-    crashes,
+    downs: downIntervals(applied, endNominal, sc),
+    partitions: partitionIntervals(applied, endNominal, sc.members),
+    tFailMs: sc.gossip.tFailMs,
     events,
     totals,
     samples,
@@ -455,6 +477,8 @@ function buildResult(
       shards: sc.shards,
       basePort: sc.basePort,
       crashes: sc.crashes,
+      faults: sc.faults,
+      recoveryMs: sc.recoveryMs,
       failed: sc.failedMembers.length,
       faithfulLatenessFraction: sc.faithfulLatenessFraction,
     }),
@@ -503,6 +527,81 @@ function collectTotals(
     });
   }
   return t;
+}
+
+/** Carries out one action; resolves to when it took effect (epoch ms). */
+async function execute(action: Action, proxy: ProxyProcess, pool: ShardPool): Promise<number> {
+  switch (action.type) {
+    case "crash":
+      return await proxy.setBlackhole(action.member, true);
+    case "recover":
+      return await proxy.setBlackhole(action.member, false);
+    case "kill":
+    case "restart":
+    case "pause":
+    case "resume":
+      return await pool.control(action.member, action.type);
+    case "partition":
+      return await proxy.setPartition(action.cuts);
+    case "heal":
+      return await proxy.heal();
+    case "addRule":
+      return await proxy.addRule(action.rule);
+    case "removeRule":
+      return await proxy.removeRule(action.id);
+  }
+}
+
+function describe(action: Action): Record<string, unknown> {
+  switch (action.type) {
+    case "partition":
+      return { shape: action.label, cuts: action.cuts.length };
+    case "addRule":
+      return { rule: action.rule };
+    case "removeRule":
+      return { rule: action.id };
+    case "heal":
+      return {};
+    default:
+      return { member: action.member, ...(action.fault < 0 ? { how: "failed-from-start" } : {}) };
+  }
+}
+
+/** Down intervals (crash, kill, pause) from the actions carried out. */
+function downIntervals(applied: readonly Action[], endMs: number, sc: Scenario): DownInterval[] {
+  const open = new Map<number, { fromMs: number; cause: DownInterval["cause"] }>();
+  const out: DownInterval[] = [];
+  for (const a of applied) {
+    if (a.type === "crash" || a.type === "kill" || a.type === "pause") {
+      open.set(a.member, { fromMs: a.atMs, cause: a.fault < 0 ? "failed" : a.type });
+    } else if (a.type === "recover" || a.type === "restart" || a.type === "resume") {
+      const o = open.get(a.member);
+      if (o) {
+        out.push({ member: a.member, fromMs: o.fromMs, toMs: a.atMs, cause: o.cause });
+        open.delete(a.member);
+      }
+    }
+  }
+  for (const [member, o] of open) out.push({ member, fromMs: o.fromMs, toMs: null, cause: o.cause });
+  void endMs;
+  void sc;
+  return out.sort((a, b) => a.fromMs - b.fromMs);
+}
+
+/** Partition intervals with their cut links (from * n + to). */
+function partitionIntervals(applied: readonly Action[], _endMs: number, n: number): PartitionInterval[] {
+  const out: PartitionInterval[] = [];
+  let open: { fromMs: number; cuts: number[]; label: string } | undefined;
+  for (const a of applied) {
+    if (a.type === "partition") {
+      open = { fromMs: a.atMs, cuts: a.cuts.map(([f, t]) => f * n + t), label: a.label };
+    } else if (a.type === "heal" && open) {
+      out.push({ ...open, toMs: a.atMs });
+      open = undefined;
+    }
+  }
+  if (open) out.push({ ...open, toMs: null });
+  return out;
 }
 
 function round3(x: number): number {

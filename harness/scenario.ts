@@ -10,6 +10,10 @@
 
 import { z } from "zod";
 import { ConfigError, deriveGossipConfig, type GossipConfig } from "../lib/config.ts";
+import { type Action, compileSchedule, type Fault, type PartitionSpec, ScheduleError } from "./fault_schedule.ts";
+import { ImpairmentError } from "./impairments/impairment.ts";
+import { Rule, type RuleSpec } from "./impairments/rule.ts";
+import { PARTITION_SHAPES, type PartitionShape } from "./partitions.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -70,6 +74,19 @@ export interface ScenarioInput {
    * @default {0}
    */
   readonly failed?: number;
+  /**
+   * The fault schedule (times relative to the start; `recoverAfter`,
+   * `restartAfter`, `for`, `healAfter` relative to the fault's `at`).
+   * @default {[]}
+   */
+  readonly faults?: readonly FaultInput[];
+  /** Impairment rules installed for the whole run. @default {[]} */
+  readonly impairments?: readonly RuleSpec[];
+  /**
+   * Quiet time after the schedule ends and every fault is healed, before
+   * measurement stops. @default {{ tGossip: 5 }} when there are faults, else 0
+   */
+  readonly recovery?: DurationSpec;
   /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
   readonly measureEpisodes?: boolean;
   /** How long after its origin an episode is watched. @default {{ tFail: 1.5 }} */
@@ -77,6 +94,27 @@ export interface ScenarioInput {
   /** Timer lateness p99 above this fraction of T_gossip makes a run unfaithful. @default {0.05} */
   readonly faithfulLatenessFraction?: number;
 }
+
+/** One fault as written in a scenario. */
+export type FaultInput =
+  | { readonly kind: "crash"; readonly at: DurationSpec; readonly member: number; readonly recoverAfter?: DurationSpec }
+  | { readonly kind: "kill"; readonly at: DurationSpec; readonly member: number; readonly restartAfter?: DurationSpec }
+  | { readonly kind: "pause"; readonly at: DurationSpec; readonly member: number; readonly for: DurationSpec }
+  | {
+    readonly kind: "partition";
+    readonly at: DurationSpec;
+    readonly shape: PartitionShape;
+    /** For `isolate`. */
+    readonly member?: number;
+    /** For `one-way`. */
+    readonly from?: readonly number[];
+    /** For `one-way`. */
+    readonly to?: readonly number[];
+    /** For `groups`. */
+    readonly groups?: readonly (readonly number[])[];
+    readonly healAfter?: DurationSpec;
+  }
+  | { readonly kind: "impair"; readonly at: DurationSpec; readonly rule: RuleSpec; readonly for?: DurationSpec };
 
 /** A validated scenario with every default filled and every time in nominal ms. */
 export interface Scenario {
@@ -105,6 +143,14 @@ export interface Scenario {
   }[];
   /** Members black-holed before the start (indices). */
   readonly failedMembers: readonly number[];
+  /** The fault schedule, in absolute nominal ms (crashes included). */
+  readonly faults: readonly Fault[];
+  /** Its compiled actions, sorted, healing everything at `durationMs`. */
+  readonly actions: readonly Action[];
+  /** Rules installed for the whole run. */
+  readonly impairments: readonly RuleSpec[];
+  /** Quiet time after the schedule's end (nominal ms); the run lasts durationMs + recoveryMs. */
+  readonly recoveryMs: number;
   /** Episode measurement window and cutoff (nominal ms), or null when off. */
   readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
   /** Lateness p99 above this fraction of the real T_gossip makes the run unfaithful. */
@@ -160,6 +206,39 @@ const schema = z.strictObject({
   ).optional(),
   faithfulLatenessFraction: z.number().gt(0).max(1).optional(),
   failed: z.number().int().min(0).optional(),
+  faults: z.array(z.discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("crash"),
+      at: duration,
+      member: z.number().int().min(0),
+      recoverAfter: duration.optional(),
+    }),
+    z.strictObject({
+      kind: z.literal("kill"),
+      at: duration,
+      member: z.number().int().min(0),
+      restartAfter: duration.optional(),
+    }),
+    z.strictObject({ kind: z.literal("pause"), at: duration, member: z.number().int().min(0), for: duration }),
+    z.strictObject({
+      kind: z.literal("partition"),
+      at: duration,
+      shape: z.enum(PARTITION_SHAPES),
+      member: z.number().int().min(0).optional(),
+      from: z.array(z.number().int().min(0)).optional(),
+      to: z.array(z.number().int().min(0)).optional(),
+      groups: z.array(z.array(z.number().int().min(0))).optional(),
+      healAfter: duration.optional(),
+    }),
+    z.strictObject({
+      kind: z.literal("impair"),
+      at: duration,
+      rule: z.record(z.string(), z.unknown()),
+      for: duration.optional(),
+    }),
+  ])).optional(),
+  impairments: z.array(z.record(z.string(), z.unknown())).optional(),
+  recovery: duration.optional(),
   measureEpisodes: z.boolean().optional(),
   episodeHorizon: duration.optional(),
 });
@@ -315,6 +394,87 @@ export function resolveScenario(input: unknown): Scenario {
     }
     episodes = { horizonMs, cutoffMs };
   }
+  const faults: Fault[] = crashes.map((c) => ({ kind: "crash", atMs: c.atMs, member: c.member }));
+  (s.faults ?? []).forEach((f, i) => {
+    const at = resolveDuration(f.at, gossip);
+    const after = (d: DurationSpec | undefined) => (d === undefined ? undefined : at + resolveDuration(d, gossip));
+    switch (f.kind) {
+      case "crash": {
+        const recoverAtMs = after(f.recoverAfter);
+        faults.push({
+          kind: "crash",
+          atMs: at,
+          member: f.member,
+          ...(recoverAtMs !== undefined ? { recoverAtMs } : {}),
+        });
+        return;
+      }
+      case "kill": {
+        const restartAtMs = after(f.restartAfter);
+        faults.push({
+          kind: "kill",
+          atMs: at,
+          member: f.member,
+          ...(restartAtMs !== undefined ? { restartAtMs } : {}),
+        });
+        return;
+      }
+      case "pause":
+        faults.push({ kind: "pause", atMs: at, member: f.member, resumeAtMs: after(f.for)! });
+        return;
+      case "partition": {
+        const partition = partitionSpecOf(f as Extract<FaultInput, { kind: "partition" }>, i);
+        const healAtMs = after(f.healAfter);
+        faults.push({ kind: "partition", atMs: at, partition, ...(healAtMs !== undefined ? { healAtMs } : {}) });
+        return;
+      }
+      case "impair": {
+        const rule = checkRule(f.rule, members, `faults[${i}].rule`);
+        const untilMs = after(f.for);
+        faults.push({ kind: "impair", atMs: at, rule, ...(untilMs !== undefined ? { untilMs } : {}) });
+        return;
+      }
+    }
+  });
+  for (const m of failedMembers) {
+    const clash = faults.findIndex((f) => "member" in f && f.member === m);
+    if (clash >= 0 && (s.faults?.length ?? 0) > 0) {
+      throw new ScenarioError(`faults`, `Invalid scenario: a fault names member ${m}, which failed from the start`);
+    }
+  }
+  if (s.measureEpisodes && faults.length > 0) {
+    throw new ScenarioError(
+      "measureEpisodes",
+      "Invalid scenario: episode measurement supports members failed from the start ('failed'), not crashes during the run",
+    );
+  }
+  let actions: Action[];
+  try {
+    actions = compileSchedule(faults, members, durationMs);
+  } catch (error) {
+    if (error instanceof ScheduleError) {
+      // Crashes given as 'crashes[i]' come first in the list.
+      const field = error.field.replace(/^faults\[(\d+)\]/, (_, k) => {
+        const idx = Number(k);
+        return idx < crashes.length ? `crashes[${idx}]` : `faults[${idx - crashes.length}]`;
+      });
+      const message = error.message.replace(/faults\[(\d+)\]/g, (_, k) => {
+        const idx = Number(k);
+        return idx < crashes.length ? `crashes[${idx}]` : `faults[${idx - crashes.length}]`;
+      });
+      throw new ScenarioError(field, `Invalid scenario: ${message}`, { cause: error });
+    }
+    throw error;
+  }
+  const impairments = (s.impairments ?? []).map((r, i) => checkRule(r, members, `impairments[${i}]`));
+  const ids = new Set<string>();
+  impairments.forEach((r, i) => {
+    if (ids.has(r.id)) {
+      throw new ScenarioError(`impairments[${i}].id`, `Invalid scenario: rule id '${r.id}' is used twice`);
+    }
+    ids.add(r.id);
+  });
+  const recoveryMs = resolveDuration(s.recovery ?? (faults.length > 0 ? { tGossip: 5 } : 0), gossip);
   const basePort = s.basePort ?? 0;
   if (basePort > 0 && basePort + members - 1 > 65535) {
     throw new ScenarioError(
@@ -334,10 +494,56 @@ export function resolveScenario(input: unknown): Scenario {
     basePort,
     crashes,
     failedMembers,
+    faults,
+    actions,
+    impairments,
+    recoveryMs,
     episodes,
     faithfulLatenessFraction: s.faithfulLatenessFraction ?? 0.05,
     gossip,
   };
+}
+
+function checkRule(raw: unknown, members: number, path: string): RuleSpec {
+  try {
+    new Rule(raw as RuleSpec, members, 0);
+    return raw as RuleSpec;
+  } catch (error) {
+    if (error instanceof ImpairmentError) {
+      const field = error.field === "id" || error.field === "kind" ? error.field : error.field.replace(/^[^.]*\./, "");
+      throw new ScenarioError(
+        `${path}.${error.field === "kind" ? "impairment.kind" : field}`,
+        `Invalid scenario: ${path}: ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function partitionSpecOf(f: Extract<FaultInput, { kind: "partition" }>, i: number): PartitionSpec {
+  const need = (field: "member" | "from" | "to" | "groups") => {
+    if (f[field] === undefined) {
+      throw new ScenarioError(
+        `faults[${i}].${field}`,
+        `Invalid scenario: faults[${i}] (partition '${f.shape}') needs '${field}'`,
+      );
+    }
+  };
+  switch (f.shape) {
+    case "isolate":
+      need("member");
+      return { shape: "isolate", member: f.member! };
+    case "one-way":
+      need("from");
+      need("to");
+      return { shape: "one-way", from: f.from!, to: f.to! };
+    case "groups":
+      need("groups");
+      return { shape: "groups", groups: f.groups! };
+    default:
+      return { shape: f.shape };
+  }
 }
 
 function lookup(value: unknown, path: readonly PropertyKey[]): unknown {

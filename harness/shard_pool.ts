@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FromShard, ShardCounters, ShardDetectorConfig, ToShard } from "./shard_protocol.ts";
+import type { FromShard, MemberAction, ShardCounters, ShardDetectorConfig, ToShard } from "./shard_protocol.ts";
 import { PortInUseError } from "./udp_transport.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
@@ -45,6 +45,8 @@ export class ShardPool {
   readonly #waiters = new Map<string, (message: FromShard) => void>();
   readonly #options: ShardPoolOptions;
   #terminated = false;
+  #controlSeq = 0;
+  readonly #controls = new Map<number, (message: Extract<FromShard, { type: "controlled" }>) => void>();
   /** Private port of every member, by global index. */
   privatePorts: number[] = [];
 
@@ -111,6 +113,23 @@ export class ShardPool {
     this.#workers.forEach((w) => w.postMessage({ type: "start", publicIds, startAbsMs } satisfies ToShard));
   }
 
+  /**
+   * Kills, restarts, pauses or resumes one member in its shard. Resolves to
+   * the instant (epoch ms) it took effect.
+   */
+  control(member: number, action: MemberAction): Promise<number> {
+    const shard = this.#members.findIndex((list) => list.includes(member));
+    if (shard < 0) return Promise.reject(new RangeError(`no shard hosts member ${member}`));
+    const seq = ++this.#controlSeq;
+    return new Promise<number>((resolve, reject) => {
+      this.#controls.set(seq, (answer) => {
+        if (answer.error) reject(new Error(`shard ${shard}: ${action} of member ${member} failed: ${answer.error}`));
+        else resolve(answer.atAbsMs);
+      });
+      this.#workers[shard]!.postMessage({ type: "control", seq, action, member } satisfies ToShard);
+    });
+  }
+
   /** Stops all scheduled work; sockets keep receiving what is in flight. */
   async quiesce(): Promise<void> {
     await Promise.all(
@@ -151,6 +170,10 @@ export class ShardPool {
       });
     }
     this.#waiters.clear();
+    for (const resolve of this.#controls.values()) {
+      resolve({ type: "controlled", shard: -1, seq: -1, atAbsMs: 0, error: "the shard pool was terminated" });
+    }
+    this.#controls.clear();
   }
 
   #request(
@@ -191,6 +214,12 @@ export class ShardPool {
       case "episodes":
         this.#options.onEpisodes?.(message.records);
         return;
+      case "controlled": {
+        const resolve = this.#controls.get(message.seq);
+        this.#controls.delete(message.seq);
+        resolve?.(message);
+        return;
+      }
       case "error": {
         // An error answers whatever request is pending for that shard, else it is fatal.
         const key = [...this.#waiters.keys()].find((k) => k.startsWith(`${message.shard}:`));

@@ -7,6 +7,9 @@
 
 import type { HistogramData, HistogramSummary } from "../lib/histogram.ts";
 
+/** What the coordinator can do to one hosted member. */
+export type MemberAction = "kill" | "restart" | "pause" | "resume";
+
 /** Detector timings a shard needs (nominal ms). */
 export interface ShardDetectorConfig {
   readonly tGossipMs: number;
@@ -39,6 +42,14 @@ export type ToShard =
   }
   /** Heartbeat origins produced in other shards: flat triples (source index, counter, nominal ms). */
   | { readonly type: "origins"; readonly origins: number[] }
+  /** Kill, restart, pause or resume one hosted member. */
+  | {
+    readonly type: "control";
+    readonly seq: number;
+    readonly action: MemberAction;
+    /** Global member index. */
+    readonly member: number;
+  }
   /** Stop scheduling work (no new sends) but keep receiving what is in flight. */
   | { readonly type: "quiesce" }
   | { readonly type: "stop" };
@@ -57,6 +68,13 @@ export interface ShardCounters {
 export type FromShard =
   | { readonly type: "bound"; readonly shard: number; readonly ports: number[] }
   | { readonly type: "quiesced"; readonly shard: number }
+  | {
+    readonly type: "controlled";
+    readonly shard: number;
+    readonly seq: number;
+    readonly atAbsMs: number;
+    readonly error?: string;
+  }
   | {
     readonly type: "error";
     readonly shard: number;

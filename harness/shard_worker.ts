@@ -30,6 +30,73 @@ let pendingEvents: number[] = [];
 let tracker: EpisodeTracker | undefined;
 let localOrigins: number[] = [];
 let runClock: RunClock | undefined;
+let startInfo: { clock: RunClock; publicIds: readonly number[]; indexOf: Map<number, number> } | undefined;
+const restarts = new Map<number, number>();
+
+/** Builds a member: a fresh detector (fresh heartbeat) over `transport`. */
+function makeHost(
+  index: number,
+  slot: number,
+  transport: UdpTransport,
+  startMs: number,
+  generation: number,
+): MemberHost {
+  const cfg = init!;
+  const { clock, publicIds, indexOf } = startInfo!;
+  const detector = createBasicGossipDetector({
+    self: publicIds[index]!,
+    members: publicIds,
+    tGossipMs: cfg.config.tGossipMs,
+    tFailMs: cfg.config.tFailMs,
+    tCleanupMs: cfg.config.tCleanupMs,
+    rng: seededPrng(
+      generation === 0
+        ? deriveSeed(cfg.seed, "member", index)
+        : deriveSeed(cfg.seed, "member", index, "restart", generation),
+    ),
+    startMs,
+    ...(tracker
+      ? {
+        onHeartbeat: (counter: number, atMs: number) => {
+          tracker!.origin(index, counter, atMs);
+          localOrigins.push(index, counter, atMs);
+        },
+        onLearn: (source: number, from: number, to: number, atMs: number) => {
+          const s = indexOf.get(source);
+          if (s !== undefined) tracker!.learn(s, from, to, atMs);
+        },
+      }
+      : {}),
+  });
+  return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents);
+}
+
+async function control(action: "kill" | "restart" | "pause" | "resume", index: number): Promise<void> {
+  const slot = members.indexOf(index);
+  if (slot < 0) throw new RangeError(`member ${index} is not hosted by shard ${shard}`);
+  const host = hosts[slot]!;
+  switch (action) {
+    case "pause":
+      host.pause();
+      return;
+    case "resume":
+      host.resume();
+      return;
+    case "kill":
+      await host.stop();
+      return;
+    case "restart": {
+      // The same private port (the proxy knows the member by it), a fresh detector and heartbeat.
+      const generation = (restarts.get(index) ?? 0) + 1;
+      restarts.set(index, generation);
+      const transport = UdpTransport.bind(init!.ports[slot] || transports[slot]!.localPort);
+      transports[slot] = transport;
+      hosts[slot] = makeHost(index, slot, transport, startInfo!.clock.nominalNow(), generation);
+      hosts[slot]!.start();
+      return;
+    }
+  }
+}
 let flushTimer: ReturnType<typeof setInterval> | undefined;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -103,38 +170,8 @@ async function handle(message: ToShard): Promise<void> {
       if (cfg.episodes) tracker = new EpisodeTracker(cfg.episodes);
       counters = new MemberCounters(members.length);
       scheduler = new Scheduler((slot) => hosts[slot]!.tick());
-      hosts = members.map((index, slot) => {
-        const detector = createBasicGossipDetector({
-          self: message.publicIds[index]!,
-          members: message.publicIds,
-          tGossipMs: cfg.config.tGossipMs,
-          tFailMs: cfg.config.tFailMs,
-          tCleanupMs: cfg.config.tCleanupMs,
-          rng: seededPrng(deriveSeed(cfg.seed, "member", index)),
-          startMs: 0,
-          ...(tracker
-            ? {
-              onHeartbeat: (counter: number, atMs: number) => {
-                tracker!.origin(index, counter, atMs);
-                localOrigins.push(index, counter, atMs);
-              },
-              onLearn: (source: number, from: number, to: number, atMs: number) => {
-                const s = indexOf.get(source);
-                if (s !== undefined) tracker!.learn(s, from, to, atMs);
-              },
-            }
-            : {}),
-        });
-        return new MemberHost(
-          slot,
-          detector,
-          transports[slot]!,
-          clock,
-          scheduler!,
-          counters!,
-          onEvents,
-        );
-      });
+      startInfo = { clock, publicIds: message.publicIds, indexOf };
+      hosts = members.map((index, slot) => makeHost(index, slot, transports[slot]!, 0, 0));
       for (const host of hosts) host.start();
       flushTimer = setInterval(flushEvents, 200);
       statsTimer = setInterval(() => {
@@ -146,6 +183,15 @@ async function handle(message: ToShard): Promise<void> {
           lateness: intervalLateness(),
         });
       }, cfg.statsIntervalMs);
+      return;
+    }
+    case "control": {
+      try {
+        await control(message.action, message.member);
+        post({ type: "controlled", shard, seq: message.seq, atAbsMs: absNowMs() });
+      } catch (error) {
+        post({ type: "controlled", shard, seq: message.seq, atAbsMs: absNowMs(), error: String(error) });
+      }
       return;
     }
     case "origins": {

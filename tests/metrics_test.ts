@@ -11,7 +11,9 @@ function record(overrides: Partial<RunRecord>): RunRecord {
     speedup: 1,
     tGossipMs: 1000,
     budgetBytesPerSec: 250,
-    crashes: [],
+    downs: [],
+    partitions: [],
+    tFailMs: 1000,
     events: [],
     totals: {
       sentBytes: zeros(),
@@ -44,7 +46,7 @@ function record(overrides: Partial<RunRecord>): RunRecord {
 
 Deno.test("detectionPerCrash() uses each observer's last S-transition not followed by trust, over live observers", () => {
   const r = record({
-    crashes: [{ member: 0, atMs: 1000 }],
+    downs: [{ member: 0, fromMs: 1000, toMs: null, cause: "crash" }],
     events: [
       { observer: 1, kind: "failed", subject: 0, atMs: 5000 },
       { observer: 2, kind: "failed", subject: 0, atMs: 4000 },
@@ -61,10 +63,12 @@ Deno.test("detectionPerCrash() uses each observer's last S-transition not follow
   assertAlmostEquals(c!.detection.detectedFraction, 2 / 3);
 });
 
-Deno.test("mistakes() counts S-transitions about live members, not true or isolated detections", () => {
+Deno.test("mistakes() counts S-transitions about live members, not fault, partition or isolated detections", () => {
   const r = record({
-    crashes: [{ member: 0, atMs: 1000 }],
+    downs: [{ member: 0, fromMs: 1000, toMs: null, cause: "crash" }],
+    partitions: [{ fromMs: 8000, toMs: 9000, cuts: [3 * 4 + 2], label: "one-way" }],
     events: [
+      { observer: 2, kind: "failed", subject: 3, atMs: 9500 }, // silence overlapped the cut 3 -> 2
       { observer: 1, kind: "failed", subject: 0, atMs: 5000 }, // true detection
       { observer: 0, kind: "failed", subject: 1, atMs: 6000 }, // by the cut-off member
       { observer: 2, kind: "failed", subject: 3, atMs: 7000 }, // mistake
@@ -75,6 +79,8 @@ Deno.test("mistakes() counts S-transitions about live members, not true or isola
   const m = mistakes(r);
   assertEquals(m.count, 2);
   assertEquals(m.isolatedObserverDetections, 1);
+  assertEquals(m.faultDetections, 1);
+  assertEquals(m.partitionDetections, 1);
   assertEquals(m.corrected, 1);
   assertEquals(m.meanDurationMs, 2000);
   // Pairs: 3 live members for 1 h (6 ordered pairs) + pairs with member 0 for 1 s (6 ordered pairs).

@@ -45,11 +45,24 @@ export * from "./lib/simulate.ts";
 // Harness: transports, proxy, runner
 export { type PacketHandler, type Transport } from "./harness/transport.ts";
 export { bindUdp, boundPort, PortInUseError, UdpTransport } from "./harness/udp_transport.ts";
-export { type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy.ts";
+export { type LinkCounters, type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy.ts";
+export * from "./harness/impairments/impairment.ts";
+export * from "./harness/impairments/registry.ts";
+export * from "./harness/impairments/rule.ts";
+export * from "./harness/impairments/loss.ts";
+export * from "./harness/impairments/gilbert_elliott.ts";
+export * from "./harness/impairments/delay.ts";
+export * from "./harness/impairments/duplicate.ts";
+export * from "./harness/impairments/corrupt.ts";
+export * from "./harness/impairments/reorder.ts";
+export * from "./harness/impairments/rate.ts";
+export * from "./harness/partitions.ts";
+export * from "./harness/fault_schedule.ts";
 export { ProxyProcess } from "./harness/proxy_process.ts";
 export {
   type CrashSpec,
   type DurationSpec,
+  type FaultInput,
   resolveScenario,
   type Scenario,
   ScenarioError,
@@ -60,9 +73,11 @@ export type { RunResult } from "./harness/results.ts";
 export type {
   Bandwidth,
   CrashDetection,
+  DownInterval,
   Mistakes,
   Noise,
   NoiseInterval,
+  PartitionInterval,
   ProxyReport,
   Spread,
 } from "./harness/metrics.ts";

@@ -16,7 +16,7 @@ import { SCENARIOS } from "../scenarios/mod.ts";
 import { createProgress } from "./progress.ts";
 import { renderSummary, renderValidation } from "./report.ts";
 import { revalidate, runValidation, validationScenario } from "./validate_run.ts";
-import { runClaims } from "./claims.ts";
+import { recomposeClaims, runClaims } from "./claims.ts";
 import { RunFailedError, runScenario } from "./run.ts";
 import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./scenario.ts";
 import { PortInUseError } from "./udp_transport.ts";
@@ -307,16 +307,17 @@ function buildProgram() {
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
     .option("-o, --out <dir>", "output directory (default runs/claims-<time>)")
     .option("--json", "print claims.json to stdout")
+    .option("--from <dir>", "recompose the report from a previous claims directory instead of running")
     .addOption(new Option("--no-color", "no colors"))
     .action(async (opts) => {
       if (!opts.color) setColorEnabled(false);
-      const outDir = opts.out ?? `runs/claims-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      const outDir = opts.from ?? opts.out ?? `runs/claims-${new Date().toISOString().replace(/[:.]/g, "-")}`;
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       Deno.addSignalListener("SIGINT", onSignal);
       Deno.addSignalListener("SIGTERM", onSignal);
       try {
-        const report = await runClaims({
+        const report = opts.from ? await recomposeClaims(opts.from) : await runClaims({
           outDir,
           scale: opts.scale,
           speedup: opts.speedup,

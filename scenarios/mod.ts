@@ -7,6 +7,7 @@
 import type { ScenarioInput } from "../harness/scenario.ts";
 import accuracy from "./accuracy.ts";
 import demo from "./demo.ts";
+import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
 export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {

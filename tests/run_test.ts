@@ -164,3 +164,44 @@ Deno.test("runValidation() on real sockets writes validation.json with one row p
     assert(file.infection.length > 0);
     assert((await Deno.readTextFile(`${outDir}/episodes.csv`)).split("\n").length > 300);
   }));
+
+Deno.test("runScenario() carries out a fault schedule: detections by cause, heals, and balanced proxy books", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({
+      name: "schedule-small",
+      members: 10,
+      pMistake: 1e-6,
+      duration: { tFail: 5 },
+      speedup: 6,
+      seed: 5,
+      faults: [
+        { kind: "crash", at: { tFail: 0.5 }, member: 1, recoverAfter: { tFail: 1.5 } },
+        { kind: "pause", at: { tFail: 0.5 }, member: 2, for: { tFail: 1.5 } },
+        { kind: "partition", at: { tFail: 2.5 }, shape: "isolate", member: 4, healAfter: { tFail: 1.5 } },
+        {
+          kind: "impair",
+          at: 0,
+          for: { tFail: 4 },
+          rule: { id: "jitter", impairment: { kind: "delay", ms: 2, jitterMs: 1 } },
+        },
+      ],
+      recovery: { tFail: 1 },
+    });
+    const r = await runScenario({ scenario, outDir });
+    const crash = r.crashes.find((c) => c.cause === "crash")!;
+    const pause = r.crashes.find((c) => c.cause === "pause")!;
+    assertEquals(crash.detection.detected, crash.detection.observers, "the crash is detected by every live observer");
+    assertEquals(pause.detection.detected, pause.detection.observers, "so is the paused member");
+    assert(r.mistakes.partitionDetections > 0, "detections across the partition are counted apart");
+    assert(r.mistakes.faultDetections > 0);
+    assertEquals(r.mistakes.count, 0, "no mistakes: every S-transition is explained by a fault");
+    assert(r.proxy!.balances && r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy));
+    assert(r.proxy!.partitioned > 0 && r.proxy!.blackholed > 0);
+    const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+    for (const type of ["crash", "recover", "pause", "resume", "partition", "heal", "addRule", "removeRule"]) {
+      assert(log.some((e) => e.fault === type), `the log records ${type}`);
+    }
+    // After the heals, members trust the crashed and paused members again.
+    const trusted = log.filter((e) => e.kind === "trusted");
+    assert(trusted.some((e) => e.subject === 1) && trusted.some((e) => e.subject === 2));
+  }));

@@ -18,6 +18,7 @@ import {
 
 /** Spec of {@linkcode CorruptImpairment}. */
 export interface CorruptSpec {
+  /** The registry name. */
   readonly kind: "corrupt";
   /** Probability a datagram is corrupted. */
   readonly probability: number;

@@ -27,6 +27,7 @@ export type DelayDistribution = typeof DELAY_DISTRIBUTIONS[number];
 
 /** Spec of {@linkcode DelayImpairment}. */
 export interface DelaySpec {
+  /** The registry name. */
   readonly kind: "delay";
   /** Mean added latency (real ms). */
   readonly ms: number;

@@ -10,6 +10,7 @@ import { type Fate, type Impairment, onlyFields, type Packet, probabilityField }
 
 /** Spec of {@linkcode DuplicateImpairment}. */
 export interface DuplicateSpec {
+  /** The registry name. */
   readonly kind: "duplicate";
   /** Probability of a second copy. */
   readonly probability: number;

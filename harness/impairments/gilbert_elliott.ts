@@ -14,6 +14,7 @@ import { type Fate, type Impairment, onlyFields, type Packet, probabilityField }
 
 /** Spec of {@linkcode GilbertElliottImpairment}. */
 export interface GilbertElliottSpec {
+  /** The registry name. */
   readonly kind: "gilbert-elliott";
   /** Good → bad transition probability per datagram. */
   readonly p: number;

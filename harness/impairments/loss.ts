@@ -12,6 +12,7 @@ import { type Fate, type Impairment, onlyFields, type Packet, probabilityField }
 
 /** Spec of {@linkcode LossImpairment}. */
 export interface LossSpec {
+  /** The registry name. */
   readonly kind: "loss";
   /** Drop probability. */
   readonly probability: number;

@@ -20,6 +20,7 @@ import {
 
 /** Spec of {@linkcode RateImpairment}. */
 export interface RateSpec {
+  /** The registry name. */
   readonly kind: "rate";
   /** Link capacity (bytes per real second), > 0. */
   readonly bytesPerSec: number;

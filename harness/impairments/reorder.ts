@@ -20,6 +20,7 @@ import {
 
 /** Spec of {@linkcode ReorderImpairment}. */
 export interface ReorderSpec {
+  /** The registry name. */
   readonly kind: "reorder";
   /** Probability a candidate is sent at once. */
   readonly probability: number;

@@ -26,7 +26,7 @@ export interface RuleSpec {
   readonly from?: readonly number[];
   /** Receivers (member indices); omitted means every member. */
   readonly to?: readonly number[];
-  /** @default {"forward"} */
+  /** Which way the rule applies. @default {"forward"} */
   readonly direction?: Direction;
   /** Probability the impairment applies to a matching datagram. @default {1} */
   readonly probability?: number;

@@ -105,6 +105,8 @@ export interface NoiseInterval {
 /** Raw noise readings of a run. */
 export interface NoiseReadings {
   readonly latenessByShard: readonly HistogramData[];
+  /** Shards whose lateness is an injected fault (SIGSTOPped), left out of the verdict. */
+  readonly excludedShards?: readonly number[];
   readonly kernelRcvbufErrors: number;
   readonly kernelInErrors: number;
   readonly harnessCpuMs: number | null;
@@ -237,7 +239,7 @@ export interface Mistakes {
   readonly meanDurationMs: number | null;
   /** Fraction of pair-time spent in a correct state (direct estimate of P_A). */
   readonly queryAccuracy: number;
-  /** S-transitions made by an observer that was itself down (crashed, killed, paused). */
+  /** S-transitions by an observer that was itself down (crashed, killed, paused) at the time or during the silence before it. */
   readonly isolatedObserverDetections: number;
   /** S-transitions about a member whose silence overlapped its own down time (true detections). */
   readonly faultDetections: number;
@@ -281,7 +283,9 @@ export function mistakes(record: RunRecord): Mistakes {
       }
       if (e.kind === "failed") {
         const from = e.atMs - record.tFailMs;
-        if (isDown(e.observer, e.atMs)) isolated++;
+        // The observer's own outage in the window (a member just resumed from a pause, or back
+        // from a black hole, suspects everyone it did not hear from) is not a mistake about x.
+        if (isDown(e.observer, e.atMs) || downDuring(e.observer, from, e.atMs)) isolated++;
         else if (downDuring(e.subject, from, e.atMs)) fault++;
         else if (cutDuring(e.subject, e.observer, from, e.atMs)) partition++;
         else {
@@ -466,6 +470,8 @@ export interface ProxyReport {
   readonly blackholed: number;
   /** Dropped by partition cuts. */
   readonly partitioned: number;
+  /** Addressed to a killed member. */
+  readonly toDead: number;
   /** Extra copies made by duplication. */
   readonly duplicated: number;
   /** Relay sends that failed. */
@@ -520,7 +526,8 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
         proxy: p.toMember[m]!,
       });
     }
-    const judged = p.lostFrom[m]! + p.blackholedFrom[m]! + p.partitionedFrom[m]! + p.acceptedFrom[m]!;
+    const judged = p.lostFrom[m]! + p.blackholedFrom[m]! + p.deadFrom[m]! + p.partitionedFrom[m]! +
+      p.acceptedFrom[m]!;
     if (judged !== p.fromMember[m]) balances = false;
   }
   const copies = sum(p.acceptedFrom) + sum(p.duplicatedFrom);
@@ -532,6 +539,7 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
     lost,
     blackholed: sum(p.blackholedFrom),
     partitioned: sum(p.partitionedFrom),
+    toDead: sum(p.deadFrom),
     duplicated: sum(p.duplicatedFrom),
     sendErrors: sum(p.sendErrorsFrom),
     queued: p.queued + p.discarded,
@@ -562,6 +570,8 @@ export interface Noise {
     p99Ms: number;
     maxMs: number;
     wakeups: number;
+    /** SIGSTOPped by the schedule: left out of the lateness verdict. */
+    paused: boolean;
   }[];
   /** Lateness p99 allowed: fraction of the real gossip period. */
   readonly latenessLimitMs: number;
@@ -599,10 +609,11 @@ export interface Noise {
 export function noise(record: RunRecord): Noise {
   const r = record.noise;
   const all = new Histogram();
+  const excluded = new Set(r.excludedShards ?? []);
   const perShard = r.latenessByShard.map((data, shard) => {
     const h = new Histogram();
     h.merge(data);
-    all.merge(data);
+    if (!excluded.has(shard)) all.merge(data);
     const s = h.summary();
     return {
       shard,
@@ -610,6 +621,7 @@ export function noise(record: RunRecord): Noise {
       p99Ms: s.p99,
       maxMs: s.max,
       wakeups: s.count,
+      paused: excluded.has(shard),
     };
   });
   const s = all.summary();

@@ -6,14 +6,14 @@
  * address as the source.
  *
  * Judging, in order: a black hole on either end (crash by proxy), a
- * partition cut A→B, then the impairment rules in the order they were
+ * killed receiver (its socket is gone), a partition cut A→B, then the impairment rules in the order they were
  * added (`impairments/`), each with its own seeded stream per link. A
  * datagram that survives is delivered in `copies` copies, with bit flips
  * if corrupted, after its delay (through a delay queue; reordered
  * datagrams skip it).
  *
- * Every datagram received is accounted exactly once: black-holed,
- * partitioned, dropped by a rule, or accepted; every accepted copy is then
+ * Every datagram received is accounted exactly once: black-holed, to a
+ * killed member, partitioned, dropped by a rule, or accepted; every accepted copy is then
  * sent, failed, still queued, or discarded at close. The counts reconcile
  * with what members report sending and receiving.
  *
@@ -83,6 +83,8 @@ export interface ProxyCounters {
   readonly blackholedFrom: number[];
   /** Datagrams from member i dropped by a partition cut. */
   readonly partitionedFrom: number[];
+  /** Datagrams from member i addressed to a killed member (its socket is gone). */
+  readonly deadFrom: number[];
   /** Datagrams from member i accepted for delivery. */
   readonly acceptedFrom: number[];
   /** Extra copies (duplicates) made of member i's datagrams. */
@@ -127,6 +129,7 @@ export class UdpProxy {
   readonly #destinations: Deno.NetAddr[];
   readonly #sourceIndex = new Map<number, number>();
   readonly #blackholed: Uint8Array;
+  readonly #dead: Uint8Array;
   readonly #cut: Uint8Array;
   #cutCount = 0;
   #rules: Rule[] = [];
@@ -147,6 +150,7 @@ export class UdpProxy {
     | "lostFrom"
     | "blackholedFrom"
     | "partitionedFrom"
+    | "deadFrom"
     | "acceptedFrom"
     | "duplicatedFrom"
     | "sendErrorsFrom",
@@ -165,6 +169,7 @@ export class UdpProxy {
     options.memberPorts.forEach((port, i) => this.#sourceIndex.set(port, i));
     this.#blackholed = new Uint8Array(n);
     for (const i of options.blackholed ?? []) this.#blackholed[i] = 1;
+    this.#dead = new Uint8Array(n);
     this.#cut = new Uint8Array(n * n);
     const zeros = () => new Float64Array(n);
     this.#member = {
@@ -175,6 +180,7 @@ export class UdpProxy {
       lostFrom: zeros(),
       blackholedFrom: zeros(),
       partitionedFrom: zeros(),
+      deadFrom: zeros(),
       acceptedFrom: zeros(),
       duplicatedFrom: zeros(),
       sendErrorsFrom: zeros(),
@@ -214,6 +220,17 @@ export class UdpProxy {
   setBlackhole(index: number, on: boolean): number {
     checkIndex(index, this.#n);
     this.#blackholed[index] = on ? 1 : 0;
+    return absNowMs();
+  }
+
+  /**
+   * Marks member `index` killed (or restarted): datagrams to it are counted
+   * as addressed to a dead member instead of being sent to a closed port.
+   * Returns when it took effect (epoch ms).
+   */
+  setDead(index: number, dead: boolean): number {
+    checkIndex(index, this.#n);
+    this.#dead[index] = dead ? 1 : 0;
     return absNowMs();
   }
 
@@ -269,6 +286,7 @@ export class UdpProxy {
   /** Removes every fault: black holes, partitions and rules (keeping `default-loss`). Returns when it took effect. */
   healAll(): number {
     this.#blackholed.fill(0);
+    this.#dead.fill(0);
     this.#rules = this.#rules.filter((r) => r.id === "default-loss");
     return this.heal();
   }
@@ -284,6 +302,7 @@ export class UdpProxy {
       lostFrom: Array.from(m.lostFrom),
       blackholedFrom: Array.from(m.blackholedFrom),
       partitionedFrom: Array.from(m.partitionedFrom),
+      deadFrom: Array.from(m.deadFrom),
       acceptedFrom: Array.from(m.acceptedFrom),
       duplicatedFrom: Array.from(m.duplicatedFrom),
       sendErrorsFrom: Array.from(m.sendErrorsFrom),
@@ -346,6 +365,10 @@ export class UdpProxy {
       if (this.#blackholed[from] === 1 || this.#blackholed[to] === 1) {
         m.blackholedFrom[from]!++;
         if (links) links.blackholed[link]!++;
+        continue;
+      }
+      if (this.#dead[to] === 1) {
+        m.deadFrom[from]!++;
         continue;
       }
       if (this.#cutCount > 0 && this.#cut[link] === 1) {

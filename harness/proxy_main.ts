@@ -15,7 +15,10 @@ let proxy: UdpProxy | undefined;
 const encoder = new TextEncoder();
 
 function reply(message: ProxyReply): void {
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify(message) + "\n"));
+  // A pipe may take a large reply (per-link counters) in several writes.
+  const bytes = encoder.encode(JSON.stringify(message) + "\n");
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
 }
 
 async function handle(command: ProxyCommand): Promise<ProxyReply> {
@@ -43,6 +46,8 @@ async function handle(command: ProxyCommand): Promise<ProxyReply> {
       return { id: command.id, ok: true, atMs: requireProxy().removeRule(command.ruleId) };
     case "partition":
       return { id: command.id, ok: true, atMs: requireProxy().setPartition(command.cuts) };
+    case "dead":
+      return { id: command.id, ok: true, atMs: requireProxy().setDead(command.member, command.dead) };
     case "heal":
       return { id: command.id, ok: true, atMs: requireProxy().heal() };
     case "healAll":

@@ -29,6 +29,7 @@ export type ProxyCommand =
   | { readonly id: number; readonly op: "removeRule"; readonly ruleId: string }
   | { readonly id: number; readonly op: "partition"; readonly cuts: readonly Cut[] }
   | { readonly id: number; readonly op: "heal" }
+  | { readonly id: number; readonly op: "dead"; readonly member: number; readonly dead: boolean }
   | { readonly id: number; readonly op: "healAll" }
   | { readonly id: number; readonly op: "counters" }
   | { readonly id: number; readonly op: "usage" }
@@ -132,6 +133,11 @@ export class ProxyProcess {
   /** Installs a partition (replacing any other); resolves to when it took effect. */
   async setPartition(cuts: readonly Cut[]): Promise<number> {
     return (await this.#call({ op: "partition", cuts })).atMs!;
+  }
+
+  /** Marks a member killed or restarted; resolves to when it took effect. */
+  async setDead(index: number, dead: boolean): Promise<number> {
+    return (await this.#call({ op: "dead", member: index, dead })).atMs!;
   }
 
   /** Removes every partition cut; resolves to when it took effect. */

@@ -123,6 +123,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   /** Every action carried out, with the nominal time it took effect. */
   const applied: Action[] = [];
   const down = new Set<number>();
+  /** Process-hosted shards that were SIGSTOPped: their timer lateness is the fault, not harness noise. */
+  const pausedShards = new Set<number>();
   let fatal: Error | undefined;
   let failFatal: (error: Error) => void = () => {};
   const fatalPromise = new Promise<void>((resolve) => {
@@ -173,6 +175,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     pool = await ShardPool.start({
       members: sc.members,
       shards: sc.shards,
+      hosting: sc.hosting,
+      ...(sc.layout ? { layout: sc.layout } : {}),
       seed: sc.seed,
       config: {
         tGossipMs: sc.gossip.tGossipMs,
@@ -274,7 +278,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       crashTimers.push(setTimeout(() => {
         chain = chain.then(async () => {
           try {
-            const at = await execute(action, proxy!, pool!);
+            const at = await execute(action, proxy!, pool!, sc.hosting);
+            if (action.type === "pause" && sc.hosting === "processes") pausedShards.add(pool!.shardOf(action.member));
             const atMs = clock!.toNominal(at);
             applied.push({ ...action, atMs });
             if (action.type === "crash" || action.type === "kill" || action.type === "pause") down.add(action.member);
@@ -318,7 +323,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       await proxy?.healAll();
       for (const m of [...down]) {
         const pausedAction = [...applied].reverse().find((a) => "member" in a && a.member === m);
-        if (pausedAction?.type === "pause") await pool?.control(m, "resume");
+        if (pausedAction?.type === "pause") {
+          if (sc.hosting === "processes") pool?.signal(m, "SIGCONT");
+          else await pool?.control(m, "resume");
+        }
       }
     } catch {
       // teardown continues regardless
@@ -343,7 +351,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     fatal ??= error instanceof Error ? error : new Error(String(error));
   }
   const usageAfter = selfUsage();
-  pool?.terminate();
+  await pool?.terminate();
   await proxy?.close().catch(() => {});
   const snmpAfter = readUdpSnmp();
   const wallRealMs = absNowMs() - wallStart;
@@ -371,6 +379,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     faithfulLatenessFraction: sc.faithfulLatenessFraction,
     noise: {
       latenessByShard: finals.map((f): HistogramData => f.lateness),
+      excludedShards: [...pausedShards],
       kernelRcvbufErrors: snmpAfter.rcvbufErrors - snmpBefore.rcvbufErrors,
       kernelInErrors: snmpAfter.inErrors - snmpBefore.inErrors,
       harnessCpuMs: usageAfter.cpuMs - usageBefore.cpuMs,
@@ -530,17 +539,32 @@ function collectTotals(
 }
 
 /** Carries out one action; resolves to when it took effect (epoch ms). */
-async function execute(action: Action, proxy: ProxyProcess, pool: ShardPool): Promise<number> {
+async function execute(
+  action: Action,
+  proxy: ProxyProcess,
+  pool: ShardPool,
+  hosting: Scenario["hosting"],
+): Promise<number> {
   switch (action.type) {
     case "crash":
       return await proxy.setBlackhole(action.member, true);
     case "recover":
       return await proxy.setBlackhole(action.member, false);
-    case "kill":
-    case "restart":
     case "pause":
     case "resume":
+      // A process-hosted member is stopped for real; a worker-hosted one is frozen in its event loop.
+      if (hosting === "processes") return pool.signal(action.member, action.type === "pause" ? "SIGSTOP" : "SIGCONT");
       return await pool.control(action.member, action.type);
+    case "kill": {
+      // The proxy learns first, so nothing is sent to the closing socket.
+      await proxy.setDead(action.member, true);
+      return await pool.control(action.member, "kill");
+    }
+    case "restart": {
+      const at = await pool.control(action.member, "restart");
+      await proxy.setDead(action.member, false);
+      return at;
+    }
     case "partition":
       return await proxy.setPartition(action.cuts);
     case "heal":

@@ -14,6 +14,7 @@ import { type Action, compileSchedule, type Fault, type PartitionSpec, ScheduleE
 import { ImpairmentError } from "./impairments/impairment.ts";
 import { Rule, type RuleSpec } from "./impairments/rule.ts";
 import { PARTITION_SHAPES, type PartitionShape } from "./partitions.ts";
+import type { Hosting } from "./shard_pool.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -87,6 +88,12 @@ export interface ScenarioInput {
    * measurement stops. @default {{ tGossip: 5 }} when there are faults, else 0
    */
   readonly recovery?: DurationSpec;
+  /**
+   * Where members run: Web Workers in the harness process, or one process
+   * per shard, so `pause` is a real SIGSTOP/SIGCONT (each paused member
+   * then gets a process of its own). @default {"workers"}
+   */
+  readonly hosting?: Hosting;
   /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
   readonly measureEpisodes?: boolean;
   /** How long after its origin an episode is watched. @default {{ tFail: 1.5 }} */
@@ -151,6 +158,10 @@ export interface Scenario {
   readonly impairments: readonly RuleSpec[];
   /** Quiet time after the schedule's end (nominal ms); the run lasts durationMs + recoveryMs. */
   readonly recoveryMs: number;
+  /** Where members run. */
+  readonly hosting: Hosting;
+  /** Explicit shard layout (process hosting puts each paused member alone), or null for even blocks. */
+  readonly layout: readonly (readonly number[])[] | null;
   /** Episode measurement window and cutoff (nominal ms), or null when off. */
   readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
   /** Lateness p99 above this fraction of the real T_gossip makes the run unfaithful. */
@@ -239,6 +250,7 @@ const schema = z.strictObject({
   ])).optional(),
   impairments: z.array(z.record(z.string(), z.unknown())).optional(),
   recovery: duration.optional(),
+  hosting: z.enum(["workers", "processes"]).optional(),
   measureEpisodes: z.boolean().optional(),
   episodeHorizon: duration.optional(),
 });
@@ -475,6 +487,18 @@ export function resolveScenario(input: unknown): Scenario {
     ids.add(r.id);
   });
   const recoveryMs = resolveDuration(s.recovery ?? (faults.length > 0 ? { tGossip: 5 } : 0), gossip);
+  const hosting = s.hosting ?? "workers";
+  let layout: number[][] | null = null;
+  if (hosting === "processes") {
+    const alone = [...new Set(faults.filter((f) => f.kind === "pause").map((f) => (f as { member: number }).member))];
+    const rest = Array.from({ length: members }, (_, i) => i).filter((i) => !alone.includes(i));
+    const blocks = Math.max(1, Math.min(s.shards ?? 2, rest.length));
+    const per = Math.ceil(rest.length / blocks);
+    layout = [
+      ...Array.from({ length: blocks }, (_, b) => rest.slice(b * per, (b + 1) * per)).filter((l) => l.length > 0),
+      ...alone.map((m) => [m]),
+    ];
+  }
   const basePort = s.basePort ?? 0;
   if (basePort > 0 && basePort + members - 1 > 65535) {
     throw new ScenarioError(
@@ -498,6 +522,8 @@ export function resolveScenario(input: unknown): Scenario {
     actions,
     impairments,
     recoveryMs,
+    hosting,
+    layout,
     episodes,
     faithfulLatenessFraction: s.faithfulLatenessFraction ?? 0.05,
     gossip,

@@ -7,12 +7,106 @@
 
 import type { FromShard, MemberAction, ShardCounters, ShardDetectorConfig, ToShard } from "./shard_protocol.ts";
 import { PortInUseError } from "./udp_transport.ts";
+import { absNowMs } from "./clock.ts";
+import { V8_FLAGS } from "./proxy_process.ts";
 import type { HistogramData } from "../lib/histogram.ts";
+
+/** Where shards run: Web Workers in this process, or one process each (pausable with SIGSTOP). */
+export type Hosting = "workers" | "processes";
+
+/** One shard's message channel, whatever hosts it. */
+interface ShardChannel {
+  post(message: ToShard): void;
+  /** Ends the shard at once; resolves when it is gone. */
+  terminate(): Promise<void>;
+  /** Sends a signal (process-hosted shards only). */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void;
+}
+
+function workerChannel(onMessage: (m: FromShard) => void, onError: (e: Error) => void, shard: number): ShardChannel {
+  const worker = new Worker(new URL("./shard_worker.ts", import.meta.url), { type: "module" });
+  worker.onmessage = (event: MessageEvent<FromShard>) => onMessage(event.data);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    onError(new Error(`shard ${shard} failed: ${event.message}`));
+  };
+  return {
+    post: (m) => worker.postMessage(m),
+    terminate: () => {
+      worker.terminate();
+      return Promise.resolve();
+    },
+    signal: () => {
+      throw new RangeError("worker-hosted shards cannot be signalled; use hosting: 'processes'");
+    },
+  };
+}
+
+function processChannel(onMessage: (m: FromShard) => void, onError: (e: Error) => void, shard: number): ShardChannel {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-config",
+      "--no-lock",
+      "--unstable-net",
+      "--allow-net=127.0.0.1",
+      `--v8-flags=${V8_FLAGS}`,
+      new URL("./shard_process.ts", import.meta.url).href,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  let exited = false;
+  const reading = (async () => {
+    let pending = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (line.trim() !== "") onMessage(JSON.parse(line) as FromShard);
+      }
+    }
+  })().catch((error) => onError(new Error(`shard ${shard}: ${error}`)));
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  return {
+    post: (m) => {
+      writer.write(encoder.encode(JSON.stringify(m) + "\n")).catch(() => {});
+    },
+    terminate: async () => {
+      if (!exited) {
+        try {
+          child.kill("SIGCONT");
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await writer.close().catch(() => {});
+      await status;
+      await reading;
+    },
+    signal: (signal) => {
+      if (!exited) child.kill(signal);
+    },
+  };
+}
 
 /** Options of {@linkcode ShardPool.start}. */
 export interface ShardPoolOptions {
   readonly members: number;
   readonly shards: number;
+  /** Where shards run. @default {"workers"} */
+  readonly hosting?: Hosting;
+  /** Explicit member lists per shard (overrides `shards`). */
+  readonly layout?: readonly (readonly number[])[];
   readonly seed: number;
   readonly config: ShardDetectorConfig;
   readonly speedup: number;
@@ -40,7 +134,7 @@ export interface ShardFinal {
 
 /** The running shard workers. */
 export class ShardPool {
-  readonly #workers: Worker[] = [];
+  readonly #workers: ShardChannel[] = [];
   readonly #members: number[][] = [];
   readonly #waiters = new Map<string, (message: FromShard) => void>();
   readonly #options: ShardPoolOptions;
@@ -62,27 +156,21 @@ export class ShardPool {
   /** Spawns the workers and binds every member's private socket. */
   static async start(options: ShardPoolOptions): Promise<ShardPool> {
     const pool = new ShardPool(options);
-    const shards = Math.max(1, Math.min(options.shards, options.members));
-    const per = Math.ceil(options.members / shards);
-    for (let s = 0; s < shards; s++) {
-      const indices: number[] = [];
-      for (let i = s * per; i < Math.min(options.members, (s + 1) * per); i++) {
-        indices.push(i);
+    if (options.layout) {
+      for (const list of options.layout) if (list.length > 0) pool.#members.push([...list]);
+    } else {
+      const shards = Math.max(1, Math.min(options.shards, options.members));
+      const per = Math.ceil(options.members / shards);
+      for (let s = 0; s < shards; s++) {
+        const indices: number[] = [];
+        for (let i = s * per; i < Math.min(options.members, (s + 1) * per); i++) indices.push(i);
+        if (indices.length > 0) pool.#members.push(indices);
       }
-      if (indices.length > 0) pool.#members.push(indices);
     }
     try {
       const bound = await Promise.all(pool.#members.map((indices, s) => {
-        const worker = new Worker(
-          new URL("./shard_worker.ts", import.meta.url),
-          { type: "module" },
-        );
-        pool.#workers.push(worker);
-        worker.onmessage = (event: MessageEvent<FromShard>) => pool.#receive(event.data);
-        worker.onerror = (event) => {
-          event.preventDefault();
-          options.onError(new Error(`shard ${s} failed: ${event.message}`));
-        };
+        const open = (options.hosting ?? "workers") === "processes" ? processChannel : workerChannel;
+        pool.#workers.push(open((m) => pool.#receive(m), options.onError, s));
         const ports = indices.map((i) => options.basePort ? options.basePort + i : 0);
         return pool.#request(s, "bound", {
           type: "init",
@@ -102,7 +190,7 @@ export class ShardPool {
         pool.#members[s]!.forEach((index, k) => pool.privatePorts[index] = message.ports[k]!);
       });
     } catch (error) {
-      pool.terminate();
+      await pool.terminate();
       throw error;
     }
     return pool;
@@ -110,7 +198,7 @@ export class ShardPool {
 
   /** Starts every member: the run's clock starts at `startAbsMs`. */
   begin(publicIds: readonly number[], startAbsMs: number): void {
-    this.#workers.forEach((w) => w.postMessage({ type: "start", publicIds, startAbsMs } satisfies ToShard));
+    this.#workers.forEach((w) => w.post({ type: "start", publicIds, startAbsMs } satisfies ToShard));
   }
 
   /**
@@ -126,7 +214,7 @@ export class ShardPool {
         if (answer.error) reject(new Error(`shard ${shard}: ${action} of member ${member} failed: ${answer.error}`));
         else resolve(answer.atAbsMs);
       });
-      this.#workers[shard]!.postMessage({ type: "control", seq, action, member } satisfies ToShard);
+      this.#workers[shard]!.post({ type: "control", seq, action, member } satisfies ToShard);
     });
   }
 
@@ -156,11 +244,24 @@ export class ShardPool {
     });
   }
 
-  /** Ends every worker at once (sockets close with them). */
-  terminate(): void {
+  /** The shard hosting `member`, or -1. */
+  shardOf(member: number): number {
+    return this.#members.findIndex((list) => list.includes(member));
+  }
+
+  /** Sends SIGSTOP or SIGCONT to the process hosting `member` (process hosting only); returns when sent (epoch ms). */
+  signal(member: number, signal: "SIGSTOP" | "SIGCONT"): number {
+    const shard = this.shardOf(member);
+    if (shard < 0) throw new RangeError(`no shard hosts member ${member}`);
+    this.#workers[shard]!.signal(signal);
+    return absNowMs();
+  }
+
+  /** Ends every shard at once (sockets close with them); resolves when they are gone. */
+  async terminate(): Promise<void> {
     if (this.#terminated) return;
     this.#terminated = true;
-    for (const w of this.#workers) w.terminate();
+    const ending = this.#workers.map((w) => w.terminate());
     for (const resolve of this.#waiters.values()) {
       resolve({
         type: "error",
@@ -174,6 +275,7 @@ export class ShardPool {
       resolve({ type: "controlled", shard: -1, seq: -1, atAbsMs: 0, error: "the shard pool was terminated" });
     }
     this.#controls.clear();
+    await Promise.all(ending);
   }
 
   #request(
@@ -193,7 +295,7 @@ export class ShardPool {
           resolve(answer);
         }
       });
-      this.#workers[shard]!.postMessage(message);
+      this.#workers[shard]!.post(message);
     });
   }
 
@@ -208,7 +310,7 @@ export class ShardPool {
       case "origins":
         // Every other shard needs the origin to time its observers' learns.
         this.#workers.forEach((w, s) => {
-          if (s !== message.shard) w.postMessage({ type: "origins", origins: message.origins } satisfies ToShard);
+          if (s !== message.shard) w.post({ type: "origins", origins: message.origins } satisfies ToShard);
         });
         return;
       case "episodes":

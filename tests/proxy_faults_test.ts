@@ -214,7 +214,10 @@ Deno.test("every impairment together: the proxy's books balance and match what t
     assertEquals(c.fromMember, sent);
     assertEquals(c.toMember, received, "the proxy's deliveries are exactly what the sockets received");
     for (let m = 0; m < n; m++) {
-      assertEquals(c.lostFrom[m]! + c.blackholedFrom[m]! + c.partitionedFrom[m]! + c.acceptedFrom[m]!, c.fromMember[m]);
+      assertEquals(
+        c.lostFrom[m]! + c.blackholedFrom[m]! + c.deadFrom[m]! + c.partitionedFrom[m]! + c.acceptedFrom[m]!,
+        c.fromMember[m],
+      );
     }
     const copies = c.acceptedFrom.reduce((a, b) => a + b, 0) + c.duplicatedFrom.reduce((a, b) => a + b, 0);
     assertEquals(

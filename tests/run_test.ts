@@ -205,3 +205,37 @@ Deno.test("runScenario() carries out a fault schedule: detections by cause, heal
     const trusted = log.filter((e) => e.kind === "trusted");
     assert(trusted.some((e) => e.subject === 1) && trusted.some((e) => e.subject === 2));
   }));
+
+Deno.test("process hosting: a paused member is SIGSTOPped for real, detected, resumed and trusted again; a killed member restarts", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({
+      name: "process-pause",
+      members: 8,
+      pMistake: 1e-6,
+      duration: { tFail: 4 },
+      speedup: 6,
+      seed: 8,
+      hosting: "processes",
+      faults: [
+        { kind: "pause", at: { tFail: 0.5 }, member: 3, for: { tFail: 1.5 } },
+        // Not overlapping the pause: a member resumed with stale state can gossip a dead member back to life.
+        { kind: "kill", at: { tFail: 2.5 }, member: 5, restartAfter: { tFail: 1.5 } },
+      ],
+      recovery: { tFail: 1 },
+    });
+    assertEquals(scenario.layout!.at(-1), [3], "the paused member has a process of its own");
+    const r = await runScenario({ scenario, outDir });
+    const pause = r.crashes.find((c) => c.cause === "pause")!;
+    const kill = r.crashes.find((c) => c.cause === "kill")!;
+    assertEquals(pause.detection.detected, pause.detection.observers);
+    assertEquals(kill.detection.detected, kill.detection.observers);
+    assertEquals(r.mistakes.count, 0);
+    assert(r.noise.perShard.some((s) => s.paused), "the stopped shard is left out of the lateness verdict");
+    const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+    const resumedAt = log.find((e) => e.fault === "resume").t;
+    assert(log.some((e) => e.kind === "trusted" && e.subject === 3 && e.t > resumedAt), "trusted again after SIGCONT");
+    assert(
+      r.proxy!.balances && r.proxy!.sentReconciles && r.proxy!.receivedReconciles,
+      JSON.stringify(r.proxy!.mismatches),
+    );
+  }));

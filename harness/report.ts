@@ -15,6 +15,23 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 2 : 0)}%`;
 const cores = (x: number | null) => x === null ? "—" : x.toFixed(2);
 const mb = (b: number | null) => b === null ? "—" : `${(b / 1048576).toFixed(0)} MB`;
 
+const CAUSE_WORDS = {
+  crash: "black-holed (crash by proxy)",
+  kill: "killed",
+  pause: "paused",
+  failed: "failed from the start",
+} as const;
+
+/** The S-transitions that are not mistakes, by cause. */
+function explained(m: RunResult["mistakes"]): string {
+  const parts = [
+    m.faultDetections > 0 ? `${m.faultDetections} fault detections` : "",
+    m.partitionDetections > 0 ? `${m.partitionDetections} across partitions` : "",
+    m.isolatedObserverDetections > 0 ? `${m.isolatedObserverDetections} by members that were down` : "",
+  ].filter((x) => x !== "");
+  return parts.length === 0 ? "" : ` · not mistakes: ${parts.join(", ")}`;
+}
+
 /** A multi-line terminal summary. */
 export function renderSummary(r: RunResult, outDir: string): string {
   const c = r.config;
@@ -57,7 +74,8 @@ export function renderSummary(r: RunResult, outDir: string): string {
     const all = d.detected === d.observers;
     lines.push(
       dim("detect   ") +
-        `member ${crash.member} (${crash.address}) crashed at ${s(crash.atMs)}: ` +
+        `member ${crash.member} (${crash.address}) ${CAUSE_WORDS[crash.cause]} at ${s(crash.atMs)}` +
+        (crash.endMs !== null ? ` until ${s(crash.endMs)}` : "") + ": " +
         `first ${cyan(s(d.firstMs))} · median ${cyan(s(d.medianMs))} · p99 ${s(d.p99Ms)} · full ${
           cyan(s(d.fullMs))
         } · ` +
@@ -77,11 +95,7 @@ export function renderSummary(r: RunResult, outDir: string): string {
   lines.push(
     dim("mistakes ") + (m.count === 0 ? green("0") : red(String(m.count))) +
       ` in ${m.pairHours.toFixed(1)} pair-hours → ${rate}` +
-      (m.isolatedObserverDetections > 0
-        ? dim(
-          ` · ${m.isolatedObserverDetections} detections by crashed members not counted`,
-        )
-        : ""),
+      dim(explained(m)),
   );
   const b = r.bandwidth;
   const ratio = `${b.meanBudgetRatio.toFixed(3)}× budget`;

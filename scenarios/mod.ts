@@ -10,7 +10,4 @@ import demo from "./demo.ts";
 import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
-export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
-  demo,
-  accuracy,
-};
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults };

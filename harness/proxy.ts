@@ -97,8 +97,13 @@ export interface ProxyCounters {
   readonly discarded: number;
   /** Datagrams from addresses that are no member's private port. */
   readonly unknownSource: number;
-  /** Per rule, in order. */
-  readonly rules: readonly { readonly id: string; readonly kind: string; readonly counters: RuleCounters }[];
+  /** Per rule: removed ones first (`active: false`), then the chain in order. */
+  readonly rules: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly active: boolean;
+    readonly counters: RuleCounters;
+  }[];
   /** Per link, or null above `perLinkCountersUpTo` members. */
   readonly links: LinkCounters | null;
 }
@@ -133,6 +138,8 @@ export class UdpProxy {
   readonly #cut: Uint8Array;
   #cutCount = 0;
   #rules: Rule[] = [];
+  /** Rules removed or replaced during the run, kept for their counts. */
+  readonly #retired: Rule[] = [];
   readonly #seed: number;
   #closed = false;
   readonly #loops: Promise<void>[] = [];
@@ -252,16 +259,19 @@ export class UdpProxy {
   addRule(spec: RuleSpec): number {
     const rule = new Rule(spec, this.#n, this.#seed);
     const at = this.#rules.findIndex((r) => r.id === spec.id);
-    if (at >= 0) this.#rules[at] = rule;
-    else this.#rules.push(rule);
+    if (at >= 0) {
+      this.#retired.push(this.#rules[at]!);
+      this.#rules[at] = rule;
+    } else this.#rules.push(rule);
     return absNowMs();
   }
 
   /** Removes a rule; throws RangeError naming an unknown id. Returns when it took effect. */
   removeRule(id: string): number {
-    const before = this.#rules.length;
-    this.#rules = this.#rules.filter((r) => r.id !== id);
-    if (this.#rules.length === before) throw new RangeError(`no rule '${id}' to remove`);
+    const rule = this.#rules.find((r) => r.id === id);
+    if (!rule) throw new RangeError(`no rule '${id}' to remove`);
+    this.#rules = this.#rules.filter((r) => r !== rule);
+    this.#retired.push(rule);
     return absNowMs();
   }
 
@@ -287,6 +297,7 @@ export class UdpProxy {
   healAll(): number {
     this.#blackholed.fill(0);
     this.#dead.fill(0);
+    this.#retired.push(...this.#rules.filter((r) => r.id !== "default-loss"));
     this.#rules = this.#rules.filter((r) => r.id === "default-loss");
     return this.heal();
   }
@@ -309,7 +320,10 @@ export class UdpProxy {
       queued: this.#queue.length,
       discarded: this.#discarded,
       unknownSource: this.#unknownSource,
-      rules: this.#rules.map((r) => ({ id: r.id, kind: r.kind, counters: { ...r.counters } })),
+      rules: [
+        ...this.#retired.map((r) => ({ id: r.id, kind: r.kind, active: false, counters: { ...r.counters } })),
+        ...this.#rules.map((r) => ({ id: r.id, kind: r.kind, active: true, counters: { ...r.counters } })),
+      ],
       links: this.#links
         ? Object.fromEntries(LINK_FIELDS.map((f) => [f, Array.from(this.#links![f])])) as unknown as LinkCounters
         : null,

@@ -184,6 +184,12 @@ Deno.test("runScenario() carries out a fault schedule: detections by cause, heal
           for: { tFail: 4 },
           rule: { id: "jitter", impairment: { kind: "delay", ms: 2, jitterMs: 1 } },
         },
+        {
+          kind: "impair",
+          at: { tFail: 4 },
+          for: { tFail: 0.5 },
+          rule: { id: "flip", impairment: { kind: "corrupt", probability: 0.05 } },
+        },
       ],
       recovery: { tFail: 1 },
     });
@@ -197,6 +203,10 @@ Deno.test("runScenario() carries out a fault schedule: detections by cause, heal
     assertEquals(r.mistakes.count, 0, "no mistakes: every S-transition is explained by a fault");
     assert(r.proxy!.balances && r.proxy!.sentReconciles && r.proxy!.receivedReconciles, JSON.stringify(r.proxy));
     assert(r.proxy!.partitioned > 0 && r.proxy!.blackholed > 0);
+    const flips = r.proxy!.rules.find((x) => x.id === "flip")!;
+    assertEquals(flips.active, false, "a rule removed at its end time keeps its counts");
+    assert(flips.counters.corrupted > 0);
+    assert(r.members.malformedDropped > 0, "members rejected the corrupted datagrams (CRC-32) and counted them");
     const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
     for (const type of ["crash", "recover", "pause", "resume", "partition", "heal", "addRule", "removeRule"]) {
       assert(log.some((e) => e.fault === type), `the log records ${type}`);

@@ -493,14 +493,13 @@ function buildProgram() {
       };
       Deno.addSignalListener("SIGINT", onSignal);
       Deno.addSignalListener("SIGTERM", onSignal);
-      const realSeconds = scenario.durationMs / scenario.speedup / 1000;
+      const totalMs = scenario.durationMs + scenario.recoveryMs;
+      const realSeconds = totalMs / scenario.speedup / 1000;
       const progress = createProgress(opts.progress && realSeconds > 3);
       if (!opts.json) {
         console.error(
           dim(
-            `running '${scenario.name}': ${scenario.members} members, ${
-              (scenario.durationMs / 1000).toFixed(1)
-            } s nominal` +
+            `running '${scenario.name}': ${scenario.members} members, ${(totalMs / 1000).toFixed(1)} s nominal` +
               (scenario.speedup !== 1 ? ` at speed-up ${scenario.speedup}× (~${realSeconds.toFixed(0)} s real)` : "") +
               ` → ${outDir}`,
           ),

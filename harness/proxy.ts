@@ -302,8 +302,11 @@ export class UdpProxy {
     return this.heal();
   }
 
-  /** A snapshot of every counter. */
-  counters(): ProxyCounters {
+  /**
+   * A snapshot of every counter. Per-link arrays are n² numbers each; pass
+   * `{ links: false }` when they are not needed (a run's metrics do not use them).
+   */
+  counters(options: { links?: boolean } = {}): ProxyCounters {
     const m = this.#member;
     return {
       fromMember: Array.from(m.fromMember),
@@ -324,7 +327,7 @@ export class UdpProxy {
         ...this.#retired.map((r) => ({ id: r.id, kind: r.kind, active: false, counters: { ...r.counters } })),
         ...this.#rules.map((r) => ({ id: r.id, kind: r.kind, active: true, counters: { ...r.counters } })),
       ],
-      links: this.#links
+      links: this.#links && options.links !== false
         ? Object.fromEntries(LINK_FIELDS.map((f) => [f, Array.from(this.#links![f])])) as unknown as LinkCounters
         : null,
     };

@@ -53,7 +53,7 @@ async function handle(command: ProxyCommand): Promise<ProxyReply> {
     case "healAll":
       return { id: command.id, ok: true, atMs: requireProxy().healAll() };
     case "counters":
-      return { id: command.id, ok: true, counters: requireProxy().counters() };
+      return { id: command.id, ok: true, counters: requireProxy().counters({ links: command.links !== false }) };
     case "usage":
       return { id: command.id, ok: true, usage: selfUsage() };
     case "close":

@@ -31,7 +31,7 @@ export type ProxyCommand =
   | { readonly id: number; readonly op: "heal" }
   | { readonly id: number; readonly op: "dead"; readonly member: number; readonly dead: boolean }
   | { readonly id: number; readonly op: "healAll" }
-  | { readonly id: number; readonly op: "counters" }
+  | { readonly id: number; readonly op: "counters"; readonly links?: boolean }
   | { readonly id: number; readonly op: "usage" }
   | { readonly id: number; readonly op: "close" };
 
@@ -150,9 +150,9 @@ export class ProxyProcess {
     return (await this.#call({ op: "healAll" })).atMs!;
   }
 
-  /** Reads every counter. */
-  async counters(): Promise<ProxyCounters> {
-    return (await this.#call({ op: "counters" })).counters!;
+  /** Reads every counter (`{ links: false }` leaves out the n² per-link arrays). */
+  async counters(options: { links?: boolean } = {}): Promise<ProxyCounters> {
+    return (await this.#call({ op: "counters", ...(options.links === false ? { links: false } : {}) })).counters!;
   }
 
   /** The proxy process's own CPU time and memory. */

@@ -341,7 +341,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       await pool.quiesce();
       endNominal = clock!.nominalNow();
       await sleep(DRAIN_MS);
-      proxyCounters = proxy ? await proxy.counters() : null;
+      proxyCounters = proxy ? await proxy.counters({ links: false }) : null;
       proxyUsageAfter = proxy ? await proxy.usage() : undefined;
       finals = await pool.stop();
     } else if (clock) {

@@ -43,6 +43,24 @@ class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** Runs `fn` with Ctrl-C and SIGTERM turned into an abort of the signal it receives. */
+async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, onInterrupt?: () => void): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) return;
+    onInterrupt?.();
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -263,10 +281,6 @@ function buildProgram() {
         outDir,
       };
       const scenario = validationScenario(base);
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      Deno.addSignalListener("SIGINT", onSignal);
-      Deno.addSignalListener("SIGTERM", onSignal);
       const progress = createProgress(opts.progress);
       if (!opts.json) {
         console.error(dim(
@@ -277,20 +291,15 @@ function buildProgram() {
         ));
       }
       try {
-        const { file, result } = await runValidation({
-          ...base,
-          signal: controller.signal,
-          onProgress: (p) => progress.update(p),
-          harnessVersion: HARNESS_VERSION,
-        });
+        const { file, result } = await withInterrupt((signal) =>
+          runValidation({ ...base, signal, onProgress: (p) => progress.update(p), harnessVersion: HARNESS_VERSION })
+        );
         progress.stop();
         if (opts.json) console.log(JSON.stringify(file, null, 2));
         else console.log(renderValidation(file, outDir));
         if (result.interrupted) exitCode = 130;
       } finally {
         progress.stop();
-        Deno.removeSignalListener("SIGINT", onSignal);
-        Deno.removeSignalListener("SIGTERM", onSignal);
       }
     });
 
@@ -313,37 +322,30 @@ function buildProgram() {
     .action(async (opts) => {
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.from ?? opts.out ?? `runs/claims-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      Deno.addSignalListener("SIGINT", onSignal);
-      Deno.addSignalListener("SIGTERM", onSignal);
-      try {
-        const report = opts.from ? await recomposeClaims(opts.from) : await runClaims({
+      let interrupted = false;
+      const report = opts.from ? await recomposeClaims(opts.from) : await withInterrupt((signal) =>
+        runClaims({
           outDir,
           scale: opts.scale,
           speedup: opts.speedup,
           seed: opts.seed,
-          signal: controller.signal,
+          signal,
           harnessVersion: HARNESS_VERSION,
           onRun: (name, i, total) => console.error(dim(`[${i + 1}/${total}] ${name}`)),
-        });
-        if (opts.json) console.log(JSON.stringify(report, null, 2));
-        else {
-          for (const c of report.claims) {
-            const colour = c.verdict === "holds" ? green : c.verdict === "does not hold" ? red : yellow;
-            console.log(
-              `${colour(bold(c.verdict.padEnd(13)))} ${c.claim}\n${dim("  model:    ")}${c.model}\n${
-                dim("  measured: ")
-              }${c.measured}`,
-            );
-          }
-          console.log(dim(`report: ${outDir}/claims.md · ${outDir}/claims.json`));
+        }), () => interrupted = true);
+      if (opts.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        for (const c of report.claims) {
+          const colour = c.verdict === "holds" ? green : c.verdict === "does not hold" ? red : yellow;
+          console.log(
+            `${colour(bold(c.verdict.padEnd(13)))} ${c.claim}\n${dim("  model:    ")}${c.model}\n${
+              dim("  measured: ")
+            }${c.measured}`,
+          );
         }
-        if (controller.signal.aborted) exitCode = 130;
-      } finally {
-        Deno.removeSignalListener("SIGINT", onSignal);
-        Deno.removeSignalListener("SIGTERM", onSignal);
+        console.log(dim(`report: ${outDir}/claims.md · ${outDir}/claims.json`));
       }
+      if (interrupted) exitCode = 130;
     });
 
   program.command("proxy-cost")
@@ -481,18 +483,6 @@ function buildProgram() {
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ??
         `runs/${scenario.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      const controller = new AbortController();
-      const onSignal = () => {
-        if (controller.signal.aborted) return;
-        console.error(
-          dim(
-            "\ninterrupted: stopping members and proxy, writing partial results…",
-          ),
-        );
-        controller.abort();
-      };
-      Deno.addSignalListener("SIGINT", onSignal);
-      Deno.addSignalListener("SIGTERM", onSignal);
       const totalMs = scenario.durationMs + scenario.recoveryMs;
       const realSeconds = totalMs / scenario.speedup / 1000;
       const progress = createProgress(opts.progress && realSeconds > 3);
@@ -506,13 +496,17 @@ function buildProgram() {
         );
       }
       try {
-        const result = await runScenario({
-          scenario,
-          outDir,
-          signal: controller.signal,
-          onProgress: (p) => progress.update(p),
-          harnessVersion: HARNESS_VERSION,
-        });
+        const result = await withInterrupt(
+          (signal) =>
+            runScenario({
+              scenario,
+              outDir,
+              signal,
+              onProgress: (p) => progress.update(p),
+              harnessVersion: HARNESS_VERSION,
+            }),
+          () => console.error(dim("\ninterrupted: stopping members and proxy, writing partial results…")),
+        );
         progress.stop();
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else console.log(renderSummary(result, outDir));
@@ -526,9 +520,6 @@ function buildProgram() {
           console.log(renderSummary(error.result, outDir));
         }
         throw error;
-      } finally {
-        Deno.removeSignalListener("SIGINT", onSignal);
-        Deno.removeSignalListener("SIGTERM", onSignal);
       }
     });
   return program;

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { MinHeap } from "../lib/_min_heap.ts";
 import { absNowMs } from "./clock.ts";
 import { freshFate } from "./impairments/impairment.ts";
 import { Rule, type RuleCounters, type RuleSpec } from "./impairments/rule.ts";
@@ -143,7 +144,7 @@ export class UdpProxy {
   readonly #seed: number;
   #closed = false;
   readonly #loops: Promise<void>[] = [];
-  readonly #queue: Queued[] = [];
+  readonly #queue = new MinHeap<Queued>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   #queueSeq = 0;
   #queueTimer: ReturnType<typeof setTimeout> | undefined;
   #queueArmedAt = Infinity;
@@ -320,7 +321,7 @@ export class UdpProxy {
       acceptedFrom: Array.from(m.acceptedFrom),
       duplicatedFrom: Array.from(m.duplicatedFrom),
       sendErrorsFrom: Array.from(m.sendErrorsFrom),
-      queued: this.#queue.length,
+      queued: this.#queue.size,
       discarded: this.#discarded,
       unknownSource: this.#unknownSource,
       rules: [
@@ -338,8 +339,8 @@ export class UdpProxy {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#queueTimer !== undefined) clearTimeout(this.#queueTimer);
-    this.#discarded += this.#queue.length;
-    this.#queue.length = 0;
+    this.#discarded += this.#queue.size;
+    this.#queue.clear();
     for (const c of this.#conns) {
       try {
         c.close();
@@ -428,7 +429,10 @@ export class UdpProxy {
         continue;
       }
       const at = absNowMs() + delay;
-      for (let c = 0; c < fate.copies; c++) this.#enqueue({ at, seq: this.#queueSeq++, from, to, bytes: payload });
+      for (let c = 0; c < fate.copies; c++) {
+        this.#queue.push({ at, seq: this.#queueSeq++, from, to, bytes: payload });
+        if (at < this.#queueArmedAt) this.#armQueue();
+      }
     }
   }
 
@@ -445,44 +449,11 @@ export class UdpProxy {
     }
   }
 
-  #enqueue(item: Queued): void {
-    const q = this.#queue;
-    q.push(item);
-    let i = q.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (before(q[parent]!, item)) break;
-      q[i] = q[parent]!;
-      i = parent;
-    }
-    q[i] = item;
-    if (item.at < this.#queueArmedAt) this.#armQueue();
-  }
-
-  #dequeue(): Queued | undefined {
-    const q = this.#queue;
-    const top = q[0];
-    const last = q.pop();
-    if (q.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= q.length) break;
-      const r = l + 1;
-      const child = r < q.length && before(q[r]!, q[l]!) ? r : l;
-      if (before(last, q[child]!)) break;
-      q[i] = q[child]!;
-      i = child;
-    }
-    q[i] = last;
-    return top;
-  }
-
   #armQueue(): void {
     if (this.#queueTimer !== undefined) clearTimeout(this.#queueTimer);
     this.#queueTimer = undefined;
     this.#queueArmedAt = Infinity;
-    const top = this.#queue[0];
+    const top = this.#queue.peek();
     if (!top || this.#closed) return;
     this.#queueArmedAt = top.at;
     this.#queueTimer = setTimeout(() => this.#flushQueue(), Math.max(0, Math.ceil(top.at - absNowMs())));
@@ -492,16 +463,12 @@ export class UdpProxy {
     this.#queueTimer = undefined;
     this.#queueArmedAt = Infinity;
     const now = absNowMs();
-    while (this.#queue.length > 0 && this.#queue[0]!.at <= now && !this.#closed) {
-      const item = this.#dequeue()!;
+    while (this.#queue.size > 0 && this.#queue.peek()!.at <= now && !this.#closed) {
+      const item = this.#queue.pop()!;
       this.#send(item.from, item.to, item.bytes);
     }
     this.#armQueue();
   }
-}
-
-function before(a: Queued, b: Queued): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 function checkIndex(index: number, n: number): void {

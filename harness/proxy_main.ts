@@ -7,18 +7,14 @@
  * @module
  */
 
+import { forEachLine, writeLineSync } from "./_json_lines.ts";
 import { selfUsage } from "./noise.ts";
 import { UdpProxy } from "./proxy.ts";
 import type { ProxyCommand, ProxyReply } from "./proxy_process.ts";
 
 let proxy: UdpProxy | undefined;
-const encoder = new TextEncoder();
-
 function reply(message: ProxyReply): void {
-  // A pipe may take a large reply (per-link counters) in several writes.
-  const bytes = encoder.encode(JSON.stringify(message) + "\n");
-  let offset = 0;
-  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+  writeLineSync(message);
 }
 
 async function handle(command: ProxyCommand): Promise<ProxyReply> {
@@ -68,36 +64,27 @@ function requireProxy(): UdpProxy {
   return proxy;
 }
 
-const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-let pending = "";
-for await (const chunk of lines) {
-  pending += chunk;
-  let newline: number;
-  while ((newline = pending.indexOf("\n")) >= 0) {
-    const line = pending.slice(0, newline);
-    pending = pending.slice(newline + 1);
-    if (line.trim() === "") continue;
-    let command: ProxyCommand;
-    try {
-      command = JSON.parse(line) as ProxyCommand;
-    } catch (error) {
-      reply({ id: -1, ok: false, error: `bad command line: ${String(error)}` });
-      continue;
-    }
-    try {
-      reply(await handle(command));
-    } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      reply({
-        id: command.id,
-        ok: false,
-        error: error instanceof Error ? error.message : String(error),
-        errorName: name,
-      });
-    }
-    if (command.op === "close") Deno.exit(0);
+await forEachLine(Deno.stdin.readable, async (line) => {
+  let command: ProxyCommand;
+  try {
+    command = JSON.parse(line) as ProxyCommand;
+  } catch (error) {
+    reply({ id: -1, ok: false, error: `bad command line: ${String(error)}` });
+    return;
   }
-}
+  try {
+    reply(await handle(command));
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "Error";
+    reply({
+      id: command.id,
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+      errorName: name,
+    });
+  }
+  if (command.op === "close") Deno.exit(0);
+});
 // stdin closed: the harness is gone.
 await proxy?.close();
 Deno.exit(0);

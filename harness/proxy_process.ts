@@ -10,6 +10,7 @@ import type { ProxyCounters, ProxyOptions } from "./proxy.ts";
 import type { RuleSpec } from "./impairments/rule.ts";
 import type { Cut } from "./partitions.ts";
 import { PortInUseError } from "./udp_transport.ts";
+import { forEachLine, lineWriter, spawnDeno } from "./_json_lines.ts";
 
 /** Commands understood by the proxy process. */
 export type ProxyCommand =
@@ -51,13 +52,10 @@ export interface ProxyReply {
 /** Distributes command ids while keeping the command's own fields typed. */
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
-/** V8 flags for the harness's processes (halves GC-induced timer lateness). */
-export const V8_FLAGS = "--max-semi-space-size=2";
-
 /** A proxy running in a child process. */
 export class ProxyProcess {
   readonly #child: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #writer: ReturnType<typeof lineWriter>;
   readonly #waiting = new Map<number, (reply: ProxyReply) => void>();
   readonly #reader: Promise<void>;
   #nextId = 1;
@@ -70,7 +68,7 @@ export class ProxyProcess {
   private constructor(child: Deno.ChildProcess) {
     this.#child = child;
     this.pid = child.pid;
-    this.#writer = child.stdin.getWriter();
+    this.#writer = lineWriter(child);
     this.#reader = this.#readReplies();
     child.status.then(() => {
       this.#exited = true;
@@ -83,21 +81,7 @@ export class ProxyProcess {
 
   /** Spawns the proxy process and starts the proxy in it. */
   static async start(options: ProxyOptions): Promise<ProxyProcess> {
-    const main = new URL("./proxy_main.ts", import.meta.url);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-config",
-        "--no-lock",
-        "--unstable-net",
-        "--allow-net=127.0.0.1",
-        `--v8-flags=${V8_FLAGS}`,
-        main.href,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    const child = spawnDeno(new URL("./proxy_main.ts", import.meta.url));
     const proxy = new ProxyProcess(child);
     try {
       const reply = await proxy.#call({ op: "start", options });
@@ -175,11 +159,7 @@ export class ProxyProcess {
       } catch {
         // it may have exited already
       }
-      try {
-        await this.#writer.close();
-      } catch {
-        // closed
-      }
+      await this.#writer.close();
       await this.#child.status;
       clearTimeout(timeout);
     }
@@ -195,9 +175,7 @@ export class ProxyProcess {
     if (this.#exited) throw new Error("the proxy process has exited");
     const id = this.#nextId++;
     const reply = new Promise<ProxyReply>((resolve) => this.#waiting.set(id, resolve));
-    await this.#writer.write(
-      new TextEncoder().encode(JSON.stringify({ ...command, id }) + "\n"),
-    );
+    await this.#writer.send({ ...command, id });
     const answer = await reply;
     if (!answer.ok) {
       if (answer.errorName === "PortInUseError") {
@@ -215,19 +193,10 @@ export class ProxyProcess {
   }
 
   async #readReplies(): Promise<void> {
-    let pending = "";
-    for await (
-      const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        const reply = JSON.parse(line) as ProxyReply;
-        this.#waiting.get(reply.id)?.(reply);
-        this.#waiting.delete(reply.id);
-      }
-    }
+    await forEachLine(this.#child.stdout, (line) => {
+      const reply = JSON.parse(line) as ProxyReply;
+      this.#waiting.get(reply.id)?.(reply);
+      this.#waiting.delete(reply.id);
+    });
   }
 }

@@ -369,8 +369,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     speedup: sc.speedup,
     tGossipMs: sc.gossip.tGossipMs,
     budgetBytesPerSec: sc.gossip.budgetBytesPerSec,
-    downs: downIntervals(applied, endNominal, sc),
-    partitions: partitionIntervals(applied, endNominal, sc.members),
+    downs: downIntervals(applied),
+    partitions: partitionIntervals(applied, sc.members),
     tFailMs: sc.gossip.tFailMs,
     events,
     totals,
@@ -592,7 +592,7 @@ function describe(action: Action): Record<string, unknown> {
 }
 
 /** Down intervals (crash, kill, pause) from the actions carried out. */
-function downIntervals(applied: readonly Action[], endMs: number, sc: Scenario): DownInterval[] {
+function downIntervals(applied: readonly Action[]): DownInterval[] {
   const open = new Map<number, { fromMs: number; cause: DownInterval["cause"] }>();
   const out: DownInterval[] = [];
   for (const a of applied) {
@@ -607,13 +607,11 @@ function downIntervals(applied: readonly Action[], endMs: number, sc: Scenario):
     }
   }
   for (const [member, o] of open) out.push({ member, fromMs: o.fromMs, toMs: null, cause: o.cause });
-  void endMs;
-  void sc;
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
 
 /** Partition intervals with their cut links (from * n + to). */
-function partitionIntervals(applied: readonly Action[], _endMs: number, n: number): PartitionInterval[] {
+function partitionIntervals(applied: readonly Action[], n: number): PartitionInterval[] {
   const out: PartitionInterval[] = [];
   let open: { fromMs: number; cuts: number[]; label: string } | undefined;
   for (const a of applied) {

@@ -9,6 +9,7 @@
  */
 
 import { Histogram } from "../lib/histogram.ts";
+import { MinHeap } from "../lib/_min_heap.ts";
 import { absNowMs } from "./clock.ts";
 
 interface Slot {
@@ -19,7 +20,7 @@ interface Slot {
 
 /** Deadline scheduler for a shard of members. */
 export class Scheduler {
-  readonly #heap: Slot[] = [];
+  readonly #heap = new MinHeap<Slot>((a, b) => a.at < b.at);
   readonly #versions: number[] = [];
   readonly #due: (key: number) => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -40,7 +41,7 @@ export class Scheduler {
     if (this.#stopped) return;
     const version = (this.#versions[key] ?? 0) + 1;
     this.#versions[key] = version;
-    this.#push({ at: atAbsMs, key, version });
+    this.#heap.push({ at: atAbsMs, key, version });
     if (atAbsMs < this.#armedAt) this.#arm();
   }
 
@@ -54,14 +55,14 @@ export class Scheduler {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#heap.length = 0;
+    this.#heap.clear();
   }
 
   #arm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    const top = this.#heap[0];
+    const top = this.#heap.peek();
     if (!top || this.#stopped) return;
     this.#armedAt = top.at;
     // setTimeout counts whole milliseconds; round up so the wake is not early.
@@ -76,9 +77,9 @@ export class Scheduler {
     // Run everything due. Never early: a detector handed a time before its
     // deadline does nothing and asks for the same deadline again (a spin).
     while (
-      this.#heap.length > 0 && this.#heap[0]!.at <= now && !this.#stopped
+      this.#heap.size > 0 && this.#heap.peek()!.at <= now && !this.#stopped
     ) {
-      const slot = this.#pop()!;
+      const slot = this.#heap.pop()!;
       if (this.#versions[slot.key] !== slot.version) continue;
       const late = absNowMs() - slot.at;
       this.lateness.record(late);
@@ -86,37 +87,5 @@ export class Scheduler {
       this.#due(slot.key);
     }
     this.#arm();
-  }
-
-  #push(slot: Slot): void {
-    const heap = this.#heap;
-    heap.push(slot);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= slot.at) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = slot;
-  }
-
-  #pop(): Slot | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
-      if (heap[child]!.at >= last.at) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
   }
 }

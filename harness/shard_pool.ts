@@ -8,7 +8,7 @@
 import type { FromShard, MemberAction, ShardCounters, ShardDetectorConfig, ToShard } from "./shard_protocol.ts";
 import { PortInUseError } from "./udp_transport.ts";
 import { absNowMs } from "./clock.ts";
-import { V8_FLAGS } from "./proxy_process.ts";
+import { forEachLine, lineWriter, spawnDeno } from "./_json_lines.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
 /** Where shards run: Web Workers in this process, or one process each (pausable with SIGSTOP). */
@@ -43,42 +43,18 @@ function workerChannel(onMessage: (m: FromShard) => void, onError: (e: Error) =>
 }
 
 function processChannel(onMessage: (m: FromShard) => void, onError: (e: Error) => void, shard: number): ShardChannel {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-config",
-      "--no-lock",
-      "--unstable-net",
-      "--allow-net=127.0.0.1",
-      `--v8-flags=${V8_FLAGS}`,
-      new URL("./shard_process.ts", import.meta.url).href,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const encoder = new TextEncoder();
+  const child = spawnDeno(new URL("./shard_process.ts", import.meta.url));
+  const writer = lineWriter(child);
   let exited = false;
-  const reading = (async () => {
-    let pending = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        if (line.trim() !== "") onMessage(JSON.parse(line) as FromShard);
-      }
-    }
-  })().catch((error) => onError(new Error(`shard ${shard}: ${error}`)));
+  const reading = forEachLine(child.stdout, (line) => onMessage(JSON.parse(line) as FromShard))
+    .catch((error) => onError(new Error(`shard ${shard}: ${error}`)));
   const status = child.status.then((s) => {
     exited = true;
     return s;
   });
   return {
     post: (m) => {
-      writer.write(encoder.encode(JSON.stringify(m) + "\n")).catch(() => {});
+      writer.send(m).catch(() => {});
     },
     terminate: async () => {
       if (!exited) {
@@ -89,7 +65,7 @@ function processChannel(onMessage: (m: FromShard) => void, onError: (e: Error) =
           // already gone
         }
       }
-      await writer.close().catch(() => {});
+      await writer.close();
       await status;
       await reading;
     },

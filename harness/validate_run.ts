@@ -68,7 +68,7 @@ export function validationScenario(options: ValidationOptions): Scenario {
   const members = options.members ?? 50;
   const failed = options.failed ?? 1;
   const loss = options.loss ?? 0;
-  const probe = resolveScenario({
+  const base = {
     name: "validate",
     members,
     failed,
@@ -77,24 +77,15 @@ export function validationScenario(options: ValidationOptions): Scenario {
     modelLoss: loss,
     ...(options.budgetBytesPerSec !== undefined ? { budgetBytesPerSec: options.budgetBytesPerSec } : {}),
     ...(options.pMistake !== undefined ? { pMistake: options.pMistake } : {}),
-    duration: 1,
-  });
-  const g = probe.gossip;
+  };
+  // The timings first (they set the window and the run length), then the scenario itself.
+  const g = resolveScenario({ ...base, duration: 1 }).gossip;
   const horizonMs = 1.5 * g.tFailMs;
-  const live = members - failed;
-  const episodesPerMs = live / g.tGossipMs;
-  const wanted = options.episodes ?? 20_000;
-  const durationMs = horizonMs + 3 * g.tGossipMs + wanted / episodesPerMs;
+  const episodesPerMs = (members - failed) / g.tGossipMs;
+  const durationMs = horizonMs + 3 * g.tGossipMs + (options.episodes ?? 20_000) / episodesPerMs;
   return resolveScenario({
-    name: "validate",
+    ...base,
     description: `model against measurement: n=${members}, f=${failed}, loss=${loss}`,
-    members,
-    failed,
-    loss,
-    modelFailed: failed,
-    modelLoss: loss,
-    ...(options.budgetBytesPerSec !== undefined ? { budgetBytesPerSec: options.budgetBytesPerSec } : {}),
-    ...(options.pMistake !== undefined ? { pMistake: options.pMistake } : {}),
     duration: durationMs,
     speedup: options.speedup ?? 10,
     seed: options.seed ?? 1,

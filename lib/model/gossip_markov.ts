@@ -71,13 +71,14 @@ export function checkModelParams(
 }
 
 /**
- * The per-episode miss probability `1 - P(k_r = N)` after each of rounds
- * 0..maxRounds: the probability that one heartbeat has not reached every
- * live member after r single-gossiper rounds. Runs the Markov chain once,
- * O(N * maxRounds). The tail is summed directly over k < N rather than
- * subtracted from 1, so values far below 1e-16 keep their precision.
+ * Runs the chain for rounds 0..maxRounds, calling `visit(p, r)` with the
+ * distribution P(k_r = k) (indexed by k, 0..N) after each round.
  */
-export function episodeMissCurve(params: GossipModelParams, maxRounds: number): Float64Array {
+function runChain(
+  params: GossipModelParams,
+  maxRounds: number,
+  visit: (p: Float64Array, r: number) => void,
+): void {
   const { members: n, failed: f, loss } = checkModelParams(params);
   if (!Number.isInteger(maxRounds) || maxRounds < 0) {
     throw new ModelParamError("maxRounds", `'maxRounds' must be a non-negative integer: current value is ${maxRounds}`);
@@ -89,18 +90,29 @@ export function episodeMissCurve(params: GossipModelParams, maxRounds: number): 
   let p = new Float64Array(live + 1);
   let next = new Float64Array(live + 1);
   p[1] = 1;
-  const out = new Float64Array(maxRounds + 1);
   for (let r = 0; r <= maxRounds; r++) {
-    let tail = 0;
-    for (let k = 1; k < live; k++) tail += p[k]!;
-    out[r] = Math.min(1, tail);
+    visit(p, r);
     if (r === maxRounds) break;
     next[1] = (1 - pInc[1]!) * p[1]!;
-    for (let k = 2; k <= live; k++) {
-      next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
-    }
+    for (let k = 2; k <= live; k++) next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
     [p, next] = [next, p];
   }
+}
+
+/**
+ * The per-episode miss probability `1 - P(k_r = N)` after each of rounds
+ * 0..maxRounds: the probability that one heartbeat has not reached every
+ * live member after r single-gossiper rounds. Runs the Markov chain once,
+ * O(N * maxRounds). The tail is summed directly over k < N rather than
+ * subtracted from 1, so values far below 1e-16 keep their precision.
+ */
+export function episodeMissCurve(params: GossipModelParams, maxRounds: number): Float64Array {
+  const out = new Float64Array(Math.max(0, maxRounds) + 1);
+  runChain(params, maxRounds, (p, r) => {
+    let tail = 0;
+    for (let k = 1; k < p.length - 1; k++) tail += p[k]!;
+    out[r] = Math.min(1, tail);
+  });
   return out;
 }
 
@@ -110,24 +122,12 @@ export function episodeMissCurve(params: GossipModelParams, maxRounds: number): 
  * infection curve).
  */
 export function expectedInfectedFraction(params: GossipModelParams, maxRounds: number): Float64Array {
-  const { members: n, failed: f, loss } = checkModelParams(params);
-  const live = n - f;
-  const arrival = 1 - loss;
-  const pInc = new Float64Array(live + 1);
-  for (let k = 1; k < live; k++) pInc[k] = (k / n) * ((n - f - k) / (n - 1)) * arrival;
-  let p = new Float64Array(live + 1);
-  let next = new Float64Array(live + 1);
-  p[1] = 1;
-  const out = new Float64Array(maxRounds + 1);
-  for (let r = 0; r <= maxRounds; r++) {
+  const out = new Float64Array(Math.max(0, maxRounds) + 1);
+  runChain(params, maxRounds, (p, r) => {
     let mean = 0;
-    for (let k = 1; k <= live; k++) mean += k * p[k]!;
-    out[r] = mean / live;
-    if (r === maxRounds) break;
-    next[1] = (1 - pInc[1]!) * p[1]!;
-    for (let k = 2; k <= live; k++) next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
-    [p, next] = [next, p];
-  }
+    for (let k = 1; k < p.length; k++) mean += k * p[k]!;
+    out[r] = mean / (p.length - 1);
+  });
   return out;
 }
 

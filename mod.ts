@@ -113,6 +113,22 @@ export {
   runClaims,
 } from "./harness/claims.ts";
 export {
+  type Baseline,
+  BASELINE_DIR,
+  type CaseCheck,
+  type CaseFigures,
+  checkCase,
+  checkSuite,
+  figuresOf,
+  loadBaseline,
+  machineClass,
+  runSuite,
+  saveBaseline,
+  type SuiteOptions,
+  type SuiteResult,
+} from "./harness/bench.ts";
+export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
+export {
   answerModel,
   MODEL_METHODS,
   type ModelAnswer,

@@ -141,6 +141,8 @@ export interface CrashDetection {
     readonly detectedFraction: number;
     readonly observers: number;
     readonly detected: number;
+    /** Every detecting observer's latency, sorted (for distribution comparisons). */
+    readonly latenciesMs: readonly number[];
   };
 }
 
@@ -184,6 +186,7 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
         detectedFraction: observers === 0 ? 0 : detected / observers,
         observers,
         detected,
+        latenciesMs: latencies,
       },
     };
   });

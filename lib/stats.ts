@@ -8,7 +8,11 @@
 
 import chisquareQuantile from "@stdlib/chisquare-quantile";
 import betaQuantile from "@stdlib/beta-quantile";
-import { quantileSorted } from "simple-statistics";
+import gammalnUntyped from "@stdlib/gammaln";
+import { permutationTest, quantileSorted } from "simple-statistics";
+import type { Prng } from "./prng.ts";
+
+const gammaln = gammalnUntyped as (x: number) => number;
 
 /**
  * The q-quantile of values (linear interpolation between order statistics,
@@ -64,4 +68,35 @@ export function binomialInterval(
   const low = k === 0 ? 0 : (betaQuantile(alpha / 2, k, n - k + 1) as number);
   const high = k === n ? 1 : (betaQuantile(1 - alpha / 2, k + 1, n - k) as number);
   return [low, high];
+}
+
+/**
+ * One-sided permutation test (on the difference of means) that `current`
+ * tends to be larger than `baseline`. Returns the p-value; `rng` makes it
+ * reproducible.
+ */
+export function largerPValue(
+  current: readonly number[],
+  baseline: readonly number[],
+  rng: Prng,
+  permutations = 2000,
+): number {
+  if (current.length === 0 || baseline.length === 0) return 1;
+  return permutationTest([...current], [...baseline], "greater", permutations, rng) as number;
+}
+
+/**
+ * Exact conditional test that a Poisson count `a` over exposure `ea` has a
+ * higher rate than `b` over `eb`: given a + b events, a is binomial with
+ * p = ea / (ea + eb) under equal rates. Returns P(X >= a).
+ */
+export function poissonRateIncreasePValue(a: number, ea: number, b: number, eb: number): number {
+  const n = a + b;
+  if (n === 0 || a === 0) return 1;
+  const p = ea / (ea + eb);
+  // Sum the upper tail in log space.
+  const logChoose = (k: number) => gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
+  let tail = 0;
+  for (let k = a; k <= n; k++) tail += Math.exp(logChoose(k) + k * Math.log(p) + (n - k) * Math.log1p(-p));
+  return Math.min(1, tail);
 }

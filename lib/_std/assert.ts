@@ -29,3 +29,16 @@ export interface AssertThrows {
 }
 /** Asserts that `fn` throws; returns what it threw. */
 export const assertThrows: AssertThrows = std.assertThrows;
+
+/** Asserts that `fn` rejects; resolves to what it rejected with. */
+export interface AssertRejects {
+  (fn: () => PromiseLike<unknown>, msg?: string): Promise<unknown>;
+  <E extends Error>(
+    fn: () => PromiseLike<unknown>,
+    errorClass: ErrorClass<E>,
+    msgIncludes?: string,
+    msg?: string,
+  ): Promise<E>;
+}
+/** Asserts that `fn` rejects; resolves to what it rejected with. */
+export const assertRejects: AssertRejects = std.assertRejects;

@@ -18,6 +18,7 @@ import { renderSummary, renderValidation } from "./report.ts";
 import { revalidate, runValidation, validationScenario } from "./validate_run.ts";
 import { recomposeClaims, runClaims } from "./claims.ts";
 import { measureProxyCost } from "./proxy_cost.ts";
+import { findFastestFaithful } from "./fastest.ts";
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "./bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
 import { RunFailedError, runScenario } from "./run.ts";
@@ -494,8 +495,9 @@ function buildProgram() {
     )
     .option(
       "--speedup <x>",
-      "time compression: nominal seconds per real second (> 0); all reported times are nominal",
-      number(0, 1000, { openLow: true }),
+      "time compression: nominal seconds per real second (> 0), or 'fastest' to probe for the fastest faithful one; " +
+        "all reported times are nominal",
+      (value: string) => (value === "fastest" ? "fastest" as const : number(0, 1000, { openLow: true })(value)),
     )
     .option(
       "--duration <seconds>",
@@ -538,7 +540,7 @@ function buildProgram() {
       set("members", opts.members);
       set("loss", opts.loss);
       set("seed", opts.seed);
-      set("speedup", opts.speedup);
+      if (opts.speedup !== "fastest") set("speedup", opts.speedup);
       set(
         "duration",
         opts.duration === undefined ? undefined : opts.duration * 1000,
@@ -547,6 +549,22 @@ function buildProgram() {
       set("pMistake", opts.pMistake);
       set("shards", opts.shards);
       set("basePort", opts.basePort);
+      if (opts.speedup === "fastest") {
+        const probeDir = `${opts.out ?? "runs"}/speedup-probes-${Date.now()}`;
+        const found = await findFastestFaithful({ ...input, ...overrides }, {
+          outDir: probeDir,
+          onProbe: (x) => console.error(dim(`probing speed-up ${x}×…`)),
+        });
+        for (const p of found.probes) {
+          console.error(dim(
+            `  ${p.speedup}×: ${p.faithful ? "faithful" : "NOT faithful"} (lateness p99 ${
+              p.latenessP99Ms.toFixed(1)
+            } ms, limit ${p.limitMs.toFixed(1)} ms)`,
+          ));
+        }
+        console.error(dim(`fastest faithful speed-up (with 2x headroom where possible): ${found.speedup}×`));
+        overrides.speedup = found.speedup;
+      }
       let scenario: Scenario;
       try {
         scenario = resolveScenario({ ...input, ...overrides });

@@ -128,6 +128,8 @@ export {
   type SuiteResult,
 } from "./harness/bench.ts";
 export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
+export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/html_report.ts";
+export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/fastest.ts";
 export {
   answerModel,
   MODEL_METHODS,

@@ -19,6 +19,7 @@ import { revalidate, runValidation, validationScenario } from "./validate_run.ts
 import { recomposeClaims, runClaims } from "./claims.ts";
 import { measureProxyCost } from "./proxy_cost.ts";
 import { findFastestFaithful } from "./fastest.ts";
+import { type Report, runReport, suiteReport, writeReport } from "./html_report.ts";
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "./bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
 import { RunFailedError, runScenario } from "./run.ts";
@@ -44,6 +45,17 @@ let exitCode = 0;
 /** Bad input: exit code 2. */
 class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** Writes report.html/report.md; a report that cannot be drawn is a warning, never a failed run. */
+async function writeReportSafely(dir: string, build: () => Promise<Report>): Promise<void> {
+  try {
+    await writeReport(dir, await build());
+  } catch (error) {
+    console.error(
+      yellow(`warning: the HTML report could not be written: ${error instanceof Error ? error.message : error}`),
+    );
+  }
 }
 
 /** Runs `fn` with Ctrl-C and SIGTERM turned into an abort of the signal it receives. */
@@ -298,6 +310,7 @@ function buildProgram() {
           runValidation({ ...base, signal, onProgress: (p) => progress.update(p), harnessVersion: HARNESS_VERSION })
         );
         progress.stop();
+        await writeReportSafely(outDir, () => runReport(result, file));
         if (opts.json) console.log(JSON.stringify(file, null, 2));
         else console.log(renderValidation(file, outDir));
         if (result.interrupted) exitCode = 130;
@@ -431,6 +444,7 @@ function buildProgram() {
         })
       );
       const checks = baseline ? checkSuite(suite, baseline) : undefined;
+      await writeReportSafely(outDir, () => suiteReport(suite));
       if (opts.json) console.log(JSON.stringify({ suite, checks }, null, 2));
       else {
         console.log(
@@ -606,6 +620,7 @@ function buildProgram() {
           () => console.error(dim("\ninterrupted: stopping members and proxy, writing partial results…")),
         );
         progress.stop();
+        await writeReportSafely(outDir, () => runReport(result));
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else console.log(renderSummary(result, outDir));
         if (result.interrupted) exitCode = 130;

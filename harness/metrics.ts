@@ -399,6 +399,8 @@ export interface Bandwidth {
   readonly maxRecvBytesPerSec: number;
   /** Datagrams sent per member per second, mean. */
   readonly meanDatagramsPerSec: number;
+  /** Every member's payload rate, by member index (for plots and distributions). */
+  readonly perMemberBytesPerSec: readonly number[];
 }
 
 /** Computes bandwidth from the sockets' byte counts. */
@@ -434,6 +436,7 @@ export function bandwidth(record: RunRecord): Bandwidth {
     meanRecvBytesPerSec: mean(recv),
     maxRecvBytesPerSec: Math.max(0, ...recv),
     meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
+    perMemberBytesPerSec: rates,
   };
 }
 

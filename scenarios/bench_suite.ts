@@ -40,7 +40,7 @@ export const BENCH_SUITE: readonly BenchCase[] = [
     what: `50 members, ${failed} failed from the start, one crash`,
     scenario: crashRun(50, { failed, modelFailed: failed }),
   })),
-  ...[250, 500, 1000].map((members) => ({
+  ...[250, 500, 1000, 2000].map((members) => ({
     id: `scale-${members}`,
     what: `${members} members, no crash, 5 gossip periods at speed-up 10`,
     scenario: { name: `scale-${members}`, members, duration: { tGossip: 5 }, speedup: 10, seed: 1 },

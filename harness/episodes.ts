@@ -52,7 +52,7 @@ export class EpisodeTracker {
   readonly #pending = new Map<number, number[]>();
   readonly #finished: EpisodeRecord[] = [];
   /** Propagation time of every (observer, episode) learn within the window (nominal ms). */
-  readonly propagation = new Histogram();
+  readonly propagation: Histogram = new Histogram();
 
   /** Makes a tracker with a window and a cutoff. */
   constructor(options: EpisodeTrackerOptions) {

@@ -32,6 +32,8 @@ export * from "./lib/detector.ts";
 export * from "./lib/codec.ts";
 export * from "./lib/config.ts";
 export * from "./lib/basic_gossip.ts";
+export * from "./lib/swim.ts";
+export * from "./lib/swim_codec.ts";
 export * from "./lib/model/gossip_markov.ts";
 export * from "./lib/model/appendix_a.ts";
 export * from "./lib/model/epidemic.ts";

@@ -45,6 +45,12 @@ export const MAX_ENTRIES: number = Math.floor(
 export const MessageKind = {
   /** The basic detector's gossip: the sender's whole heartbeat list. */
   HeartbeatList: 1,
+  /** SWIM: direct probe (see swim_codec.ts). */
+  SwimPing: 2,
+  /** SWIM: answer to a probe. */
+  SwimAck: 3,
+  /** SWIM: ask a member to probe a target on our behalf. */
+  SwimPingReq: 4,
 } as const;
 /** A message kind number. */
 export type MessageKind = typeof MessageKind[keyof typeof MessageKind];
@@ -125,6 +131,58 @@ export function encodeHeartbeatList(
   }
   view.setUint32(4, checksum(bytes));
   return bytes;
+}
+
+/**
+ * Writes the header's version, kind and count and the CRC-32 of the whole
+ * datagram into `bytes` (whose body the caller has written from byte 8).
+ */
+export function sealDatagram(bytes: Uint8Array, kind: MessageKind, count: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  bytes[0] = WIRE_VERSION;
+  bytes[1] = kind;
+  view.setUint16(2, count);
+  view.setUint32(4, 0);
+  view.setUint32(4, checksum(bytes));
+  return bytes;
+}
+
+/**
+ * Checks a datagram's header and checksum for one of `kinds` and a body of
+ * exactly `bodyBytes(count)` bytes; returns its kind, count and a view.
+ * Throws {@linkcode DecodeError} otherwise.
+ */
+export function openDatagram(
+  bytes: Uint8Array,
+  kinds: readonly number[],
+  bodyBytes: (count: number) => number,
+): { kind: number; count: number; view: DataView } {
+  if (bytes.length < HEADER_BYTES) {
+    throw new DecodeError(
+      "truncated",
+      bytes.length,
+      `Cannot decode a datagram of ${bytes.length} bytes: the header alone is ${HEADER_BYTES}`,
+    );
+  }
+  if (bytes[0] !== WIRE_VERSION) {
+    throw new DecodeError("version", 0, `Cannot decode wire version ${bytes[0]}: expected ${WIRE_VERSION}`);
+  }
+  const kind = bytes[1]!;
+  if (!kinds.includes(kind)) throw new DecodeError("kind", 1, `Cannot decode message kind ${kind}: unknown here`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint16(2);
+  const expected = HEADER_BYTES + bodyBytes(count);
+  if (bytes.length !== expected) {
+    throw new DecodeError(
+      "length",
+      Math.min(bytes.length, expected),
+      `Cannot decode a message of kind ${kind} with count ${count} from ${bytes.length} bytes: expected ${expected}`,
+    );
+  }
+  if (view.getUint32(4) !== checksum(bytes)) {
+    throw new DecodeError("checksum", 4, "Cannot decode a datagram whose checksum does not match its bytes");
+  }
+  return { kind, count, view };
 }
 
 function checksum(bytes: Uint8Array): number {

@@ -24,6 +24,7 @@ export interface Send {
 /**
  * Something the detector concluded. Kinds follow `metrics.md`:
  * `failed` is an S-transition (starts to consider `member` failed),
+ * `suspected` a suspicion that precedes it in detectors that have one (SWIM),
  * `trusted` a T-transition (trusts it again), `joined` a member first heard
  * of, `removed` an entry dropped after T_cleanup.
  */
@@ -42,6 +43,8 @@ export const DETECTOR_EVENT_KINDS = [
   "trusted",
   "joined",
   "removed",
+  // Append only: the index is the event's code on the shard channel.
+  "suspected",
 ] as const;
 /** One of {@linkcode DETECTOR_EVENT_KINDS}. */
 export type DetectorEventKind = typeof DETECTOR_EVENT_KINDS[number];

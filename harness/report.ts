@@ -64,11 +64,21 @@ export function renderSummary(r: RunResult, outDir: string): string {
       (c.speedup === 1 ? "real time" : `time-compressed ${c.speedup}× (all times below are nominal)`) +
       ` · ${s(r.measuredMs)} run in ${r.wallSeconds.toFixed(1)} s wall`,
   );
-  lines.push(
-    dim("config   ") +
-      `T_gossip ${s(c.tGossipMs)} · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}, r = ${c.rounds} rounds) · ` +
-      `T_cleanup ${s(c.tCleanupMs)} · B ${c.B} B/s · proxy loss ${pct(c.loss)}`,
-  );
+  if (c.detector === "swim" && c.swim) {
+    lines.push(
+      dim("config   ") +
+        `SWIM · T' ${s(c.swim.protocolPeriodMs)} · ping timeout ${
+          s(c.swim.pingTimeoutMs)
+        } · k = ${c.swim.indirectChecks} · ` +
+        `suspicion timeout ${s(c.swim.suspicionTimeoutMs)} · proxy loss ${pct(c.loss)}`,
+    );
+  } else {
+    lines.push(
+      dim("config   ") +
+        `T_gossip ${s(c.tGossipMs)} · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}, r = ${c.rounds} rounds) · ` +
+        `T_cleanup ${s(c.tCleanupMs)} · B ${c.B} B/s · proxy loss ${pct(c.loss)}`,
+    );
+  }
   for (const crash of r.crashes) {
     const d = crash.detection;
     const all = d.detected === d.observers;
@@ -80,7 +90,11 @@ export function renderSummary(r: RunResult, outDir: string): string {
           cyan(s(d.fullMs))
         } · ` +
         (all ? green(`${d.detected}/${d.observers} observers`) : yellow(`${d.detected}/${d.observers} observers`)) +
-        dim(` (T_fail ${s(c.tFailMs)})`),
+        dim(
+          c.detector === "swim" && c.swim
+            ? ` (suspicion timeout ${s(c.swim.suspicionTimeoutMs)})`
+            : ` (T_fail ${s(c.tFailMs)})`,
+        ),
     );
   }
   if (r.crashes.length === 0) {

@@ -10,6 +10,7 @@ import type { GossipConfig } from "../lib/config.ts";
 import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } from "./metrics.ts";
 import type { MachineFacts } from "./noise.ts";
 import type { Fault } from "./fault_schedule.ts";
+import type { SwimSettings } from "./shard_protocol.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
 /** Propagation episodes of a run (when the scenario measures them). */
@@ -87,6 +88,10 @@ export interface RunResult {
     readonly faults: readonly Fault[];
     /** Quiet time after the schedule, before measurement ended (nominal ms). */
     readonly recoveryMs: number;
+    /** Which detector ran. */
+    readonly detector: "basic" | "swim";
+    /** SWIM's settings (null for the basic detector). */
+    readonly swim: SwimSettings | null;
     readonly faithfulLatenessFraction: number;
   };
   /** The machine and software the run used. */

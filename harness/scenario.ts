@@ -15,6 +15,7 @@ import { ImpairmentError } from "./impairments/impairment.ts";
 import { Rule, type RuleSpec } from "./impairments/rule.ts";
 import { PARTITION_SHAPES, type PartitionShape } from "./partitions.ts";
 import type { Hosting } from "./shard_pool.ts";
+import type { SwimSettings } from "./shard_protocol.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -94,6 +95,19 @@ export interface ScenarioInput {
    * then gets a process of its own). @default {"workers"}
    */
   readonly hosting?: Hosting;
+  /** Which detector the members run. @default {"basic"} */
+  readonly detector?: "basic" | "swim";
+  /** SWIM's settings (with `detector: "swim"`). */
+  readonly swim?: {
+    /** Protocol period T' (nominal ms). @default {1000} */
+    readonly protocolPeriodMs?: number;
+    /** Direct ping timeout (ms), below T'. @default {500} */
+    readonly pingTimeoutMs?: number;
+    /** Indirect probers k. @default {3} */
+    readonly indirectChecks?: number;
+    /** Suspicion multiplier: timeout = mult * max(1, log10 n) * T'. @default {4} */
+    readonly suspicionMult?: number;
+  };
   /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
   readonly measureEpisodes?: boolean;
   /** How long after its origin an episode is watched. @default {{ tFail: 1.5 }} */
@@ -160,6 +174,14 @@ export interface Scenario {
   readonly recoveryMs: number;
   /** Where members run. */
   readonly hosting: Hosting;
+  /** Which detector the members run. */
+  readonly detector: "basic" | "swim";
+  /** SWIM's settings, filled (null for the basic detector). */
+  readonly swim: SwimSettings | null;
+  /** The detector's period: T_gossip (basic) or T' (SWIM); sets the faithfulness limit. */
+  readonly periodMs: number;
+  /** The silence that ends in a detection: T_fail (basic) or suspicion timeout + 2 T' (SWIM). */
+  readonly silenceMs: number;
   /** Explicit shard layout (process hosting puts each paused member alone), or null for even blocks. */
   readonly layout: readonly (readonly number[])[] | null;
   /** Episode measurement window and cutoff (nominal ms), or null when off. */
@@ -251,6 +273,13 @@ const schema = z.strictObject({
   impairments: z.array(z.record(z.string(), z.unknown())).optional(),
   recovery: duration.optional(),
   hosting: z.enum(["workers", "processes"]).optional(),
+  detector: z.enum(["basic", "swim"]).optional(),
+  swim: z.strictObject({
+    protocolPeriodMs: z.number().positive().finite().optional(),
+    pingTimeoutMs: z.number().positive().finite().optional(),
+    indirectChecks: z.number().int().min(0).max(64).optional(),
+    suspicionMult: z.number().gt(0).finite().optional(),
+  }).optional(),
   measureEpisodes: z.boolean().optional(),
   episodeHorizon: duration.optional(),
 });
@@ -487,6 +516,32 @@ export function resolveScenario(input: unknown): Scenario {
     ids.add(r.id);
   });
   const recoveryMs = resolveDuration(s.recovery ?? (faults.length > 0 ? { tGossip: 5 } : 0), gossip);
+  const detector = s.detector ?? "basic";
+  if (detector !== "swim" && s.swim) {
+    throw new ScenarioError("swim", "Invalid scenario: 'swim' settings need detector: \"swim\"");
+  }
+  let swim: SwimSettings | null = null;
+  if (detector === "swim") {
+    const protocolPeriodMs = s.swim?.protocolPeriodMs ?? 1000;
+    const pingTimeoutMs = s.swim?.pingTimeoutMs ?? Math.min(500, protocolPeriodMs / 2);
+    if (!(pingTimeoutMs < protocolPeriodMs)) {
+      throw new ScenarioError(
+        "swim.pingTimeoutMs",
+        `Invalid scenario: 'swim.pingTimeoutMs' must be below 'swim.protocolPeriodMs' (${protocolPeriodMs}): current value is ${pingTimeoutMs}`,
+      );
+    }
+    swim = {
+      protocolPeriodMs,
+      pingTimeoutMs,
+      indirectChecks: s.swim?.indirectChecks ?? 3,
+      suspicionTimeoutMs: (s.swim?.suspicionMult ?? 4) * Math.max(1, Math.log10(members)) * protocolPeriodMs,
+    };
+    if (s.measureEpisodes) {
+      throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic detector");
+    }
+  }
+  const periodMs = swim ? swim.protocolPeriodMs : gossip.tGossipMs;
+  const silenceMs = swim ? swim.suspicionTimeoutMs + 2 * swim.protocolPeriodMs : gossip.tFailMs;
   const hosting = s.hosting ?? "workers";
   let layout: number[][] | null = null;
   if (hosting === "processes") {
@@ -524,6 +579,10 @@ export function resolveScenario(input: unknown): Scenario {
     recoveryMs,
     hosting,
     layout,
+    detector,
+    swim,
+    periodMs,
+    silenceMs,
     episodes,
     faithfulLatenessFraction: s.faithfulLatenessFraction ?? 0.05,
     gossip,

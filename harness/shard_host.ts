@@ -9,6 +9,7 @@
  */
 
 import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
+import { createSwimDetector } from "../lib/swim.ts";
 import { DETECTOR_EVENT_KINDS, type DetectorEvent } from "../lib/detector.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { deriveSeed, seededPrng } from "../lib/prng.ts";
@@ -43,17 +44,32 @@ function makeHost(
 ): MemberHost {
   const cfg = init!;
   const { clock, publicIds, indexOf } = startInfo!;
+  const rng = seededPrng(
+    generation === 0
+      ? deriveSeed(cfg.seed, "member", index)
+      : deriveSeed(cfg.seed, "member", index, "restart", generation),
+  );
+  const swim = cfg.config.swim;
+  if (cfg.config.detector === "swim" && swim) {
+    const detector = createSwimDetector({
+      self: publicIds[index]!,
+      members: publicIds,
+      protocolPeriodMs: swim.protocolPeriodMs,
+      pingTimeoutMs: swim.pingTimeoutMs,
+      indirectChecks: swim.indirectChecks,
+      suspicionTimeoutMs: swim.suspicionTimeoutMs,
+      rng,
+      startMs,
+    });
+    return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents);
+  }
   const detector = createBasicGossipDetector({
     self: publicIds[index]!,
     members: publicIds,
     tGossipMs: cfg.config.tGossipMs,
     tFailMs: cfg.config.tFailMs,
     tCleanupMs: cfg.config.tCleanupMs,
-    rng: seededPrng(
-      generation === 0
-        ? deriveSeed(cfg.seed, "member", index)
-        : deriveSeed(cfg.seed, "member", index, "restart", generation),
-    ),
+    rng,
     startMs,
     ...(tracker
       ? {

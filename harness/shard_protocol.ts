@@ -10,11 +10,27 @@ import type { HistogramData, HistogramSummary } from "../lib/histogram.ts";
 /** What the coordinator can do to one hosted member. */
 export type MemberAction = "kill" | "restart" | "pause" | "resume";
 
-/** Detector timings a shard needs (nominal ms). */
+/** SWIM's settings (nominal ms). */
+export interface SwimSettings {
+  /** Protocol period T'. */
+  readonly protocolPeriodMs: number;
+  /** Direct ping timeout. */
+  readonly pingTimeoutMs: number;
+  /** Indirect probers k. */
+  readonly indirectChecks: number;
+  /** Suspicion timeout. */
+  readonly suspicionTimeoutMs: number;
+}
+
+/** Detector choice and timings a shard needs (nominal ms). */
 export interface ShardDetectorConfig {
+  /** Which detector the members run. @default {"basic"} */
+  readonly detector?: "basic" | "swim";
   readonly tGossipMs: number;
   readonly tFailMs: number;
   readonly tCleanupMs: number;
+  /** SWIM's settings when `detector` is "swim". */
+  readonly swim?: SwimSettings;
 }
 
 /** Coordinator → shard. */

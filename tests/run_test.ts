@@ -249,3 +249,26 @@ Deno.test("process hosting: a paused member is SIGSTOPped for real, detected, re
       JSON.stringify(r.proxy!.mismatches),
     );
   }));
+
+Deno.test("runScenario() hosts SWIM behind the same seam: a crash is suspected, then declared dead by everyone", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({
+      name: "swim-small",
+      members: 10,
+      detector: "swim",
+      swim: { protocolPeriodMs: 500, pingTimeoutMs: 200 },
+      duration: 30_000,
+      speedup: 4,
+      seed: 12,
+      crashes: [{ member: 2, at: 8000 }],
+    });
+    const r = await runScenario({ scenario, outDir });
+    const d = r.crashes[0]!.detection;
+    assertEquals(d.detected, d.observers);
+    // Suspicion timeout (4 x max(1, log10 10) x 0.5 s = 2 s) plus detection and dissemination.
+    assert(d.firstMs! >= 2000 && d.fullMs! < 2000 + 20 * 500, `first ${d.firstMs}, full ${d.fullMs}`);
+    assertEquals(r.mistakes.count, 0);
+    assert(r.proxy!.balances && r.proxy!.sentReconciles && r.proxy!.receivedReconciles);
+    const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+    assert(log.some((e) => e.kind === "suspected" && e.subject === 2), "SWIM suspects before it declares dead");
+  }));

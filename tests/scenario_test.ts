@@ -32,6 +32,9 @@ Deno.test("resolveScenario() rejects bad input with one error naming the field",
     [{ ...base, members: 5, failed: 1, crashes: [{ member: 4, at: 1 }] }, "crashes[0].member", "failed from the start"],
     [{ ...base, measureEpisodes: true, crashes: [{ member: 1, at: 1 }] }, "measureEpisodes", "failed from the start"],
     [{ ...base, measureEpisodes: true }, "duration", "episode horizon"],
+    [{ ...base, swim: { protocolPeriodMs: 500 } }, "swim", "detector"],
+    [{ ...base, detector: "swim", swim: { protocolPeriodMs: 500, pingTimeoutMs: 600 } }, "swim.pingTimeoutMs", "below"],
+    [{ ...base, detector: "phi" }, "detector", ""],
   ];
   for (const [input, field, text] of cases) {
     const e = assertThrows(() => resolveScenario(input), ScenarioError);

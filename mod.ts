@@ -61,6 +61,7 @@ export * from "./harness/impairments/rate.ts";
 export * from "./harness/partitions.ts";
 export * from "./harness/fault_schedule.ts";
 export type { Hosting } from "./harness/shard_pool.ts";
+export type { SwimSettings } from "./harness/shard_protocol.ts";
 export { ProxyProcess } from "./harness/proxy_process.ts";
 export {
   type CrashSpec,

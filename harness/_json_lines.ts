@@ -30,13 +30,18 @@ export function writeLineSync(value: unknown): void {
   while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
 }
 
-/** A Deno child process running `main`, with loopback-only network and the harness's V8 flags. */
+/** The project's configuration (import map, lockfile), for child processes. */
+const CONFIG = new URL("../deno.json", import.meta.url);
+
+/**
+ * A Deno child process running `main`, with loopback-only network, the
+ * project's import map and lockfile, and the harness's V8 flags.
+ */
 export function spawnDeno(main: URL): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--no-config",
-      "--no-lock",
+      `--config=${CONFIG.pathname}`,
       "--unstable-net",
       "--allow-net=127.0.0.1",
       `--v8-flags=${V8_FLAGS}`,

@@ -75,6 +75,11 @@ export function renderSummary(r: RunResult, outDir: string): string {
   } else {
     lines.push(
       dim("config   ") +
+        (c.detector === "phi" && c.phi
+          ? `phi accrual (threshold ${c.phi.threshold}, pause ${s(c.phi.acceptablePauseMs)}, sd floor ${
+            s(c.phi.minStdDevMs)
+          }) over gossip · `
+          : "") +
         `T_gossip ${s(c.tGossipMs)} · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}, r = ${c.rounds} rounds) · ` +
         `T_cleanup ${s(c.tCleanupMs)} · B ${c.B} B/s · proxy loss ${pct(c.loss)}`,
     );

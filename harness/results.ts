@@ -11,6 +11,7 @@ import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } 
 import type { MachineFacts } from "./noise.ts";
 import type { Fault } from "./fault_schedule.ts";
 import type { SwimSettings } from "./shard_protocol.ts";
+import type { PhiOptions } from "../lib/basic_gossip.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
 /** Propagation episodes of a run (when the scenario measures them). */
@@ -89,7 +90,9 @@ export interface RunResult {
     /** Quiet time after the schedule, before measurement ended (nominal ms). */
     readonly recoveryMs: number;
     /** Which detector ran. */
-    readonly detector: "basic" | "swim";
+    readonly detector: "basic" | "swim" | "phi";
+    /** Phi accrual settings (null unless the detector is phi). */
+    readonly phi: Required<PhiOptions> | null;
     /** SWIM's settings (null for the basic detector). */
     readonly swim: SwimSettings | null;
     readonly faithfulLatenessFraction: number;

@@ -16,6 +16,7 @@ import { Rule, type RuleSpec } from "./impairments/rule.ts";
 import { PARTITION_SHAPES, type PartitionShape } from "./partitions.ts";
 import type { Hosting } from "./shard_pool.ts";
 import type { SwimSettings } from "./shard_protocol.ts";
+import type { PhiOptions } from "../lib/basic_gossip.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -96,7 +97,9 @@ export interface ScenarioInput {
    */
   readonly hosting?: Hosting;
   /** Which detector the members run. @default {"basic"} */
-  readonly detector?: "basic" | "swim";
+  readonly detector?: "basic" | "swim" | "phi";
+  /** Phi accrual settings (with `detector: "phi"`; the gossip is the basic detector's). */
+  readonly phi?: PhiOptions;
   /** SWIM's settings (with `detector: "swim"`). */
   readonly swim?: {
     /** Protocol period T' (nominal ms). @default {1000} */
@@ -175,7 +178,9 @@ export interface Scenario {
   /** Where members run. */
   readonly hosting: Hosting;
   /** Which detector the members run. */
-  readonly detector: "basic" | "swim";
+  readonly detector: "basic" | "swim" | "phi";
+  /** Phi accrual settings, filled (null unless `detector` is "phi"). */
+  readonly phi: Required<PhiOptions> | null;
   /** SWIM's settings, filled (null for the basic detector). */
   readonly swim: SwimSettings | null;
   /** The detector's period: T_gossip (basic) or T' (SWIM); sets the faithfulness limit. */
@@ -273,7 +278,14 @@ const schema = z.strictObject({
   impairments: z.array(z.record(z.string(), z.unknown())).optional(),
   recovery: duration.optional(),
   hosting: z.enum(["workers", "processes"]).optional(),
-  detector: z.enum(["basic", "swim"]).optional(),
+  detector: z.enum(["basic", "swim", "phi"]).optional(),
+  phi: z.strictObject({
+    threshold: z.number().gt(0).finite().optional(),
+    window: z.number().int().min(2).max(10_000).optional(),
+    minStdDevMs: z.number().positive().finite().optional(),
+    minSamples: z.number().int().min(2).optional(),
+    acceptablePauseMs: z.number().min(0).finite().optional(),
+  }).optional(),
   swim: z.strictObject({
     protocolPeriodMs: z.number().positive().finite().optional(),
     pingTimeoutMs: z.number().positive().finite().optional(),
@@ -520,6 +532,24 @@ export function resolveScenario(input: unknown): Scenario {
   if (detector !== "swim" && s.swim) {
     throw new ScenarioError("swim", "Invalid scenario: 'swim' settings need detector: \"swim\"");
   }
+  if (detector !== "phi" && s.phi) {
+    throw new ScenarioError("phi", "Invalid scenario: 'phi' settings need detector: \"phi\"");
+  }
+  const phi: Required<PhiOptions> | null = detector === "phi"
+    ? {
+      threshold: s.phi?.threshold ?? 8,
+      window: s.phi?.window ?? 100,
+      minStdDevMs: s.phi?.minStdDevMs ?? gossip.tGossipMs,
+      minSamples: s.phi?.minSamples ?? 5,
+      acceptablePauseMs: s.phi?.acceptablePauseMs ?? 3 * gossip.tGossipMs,
+    }
+    : null;
+  if (phi && phi.minSamples > phi.window) {
+    throw new ScenarioError(
+      "phi.minSamples",
+      `Invalid scenario: 'phi.minSamples' must be <= 'phi.window' (${phi.window})`,
+    );
+  }
   let swim: SwimSettings | null = null;
   if (detector === "swim") {
     const protocolPeriodMs = s.swim?.protocolPeriodMs ?? 1000;
@@ -581,6 +611,7 @@ export function resolveScenario(input: unknown): Scenario {
     layout,
     detector,
     swim,
+    phi,
     periodMs,
     silenceMs,
     episodes,

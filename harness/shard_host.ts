@@ -71,6 +71,7 @@ function makeHost(
     tCleanupMs: cfg.config.tCleanupMs,
     rng,
     startMs,
+    ...(cfg.config.detector === "phi" && cfg.config.phi ? { phi: cfg.config.phi } : {}),
     ...(tracker
       ? {
         onHeartbeat: (counter: number, atMs: number) => {

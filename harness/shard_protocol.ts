@@ -6,6 +6,7 @@
  */
 
 import type { HistogramData, HistogramSummary } from "../lib/histogram.ts";
+import type { PhiOptions } from "../lib/basic_gossip.ts";
 
 /** What the coordinator can do to one hosted member. */
 export type MemberAction = "kill" | "restart" | "pause" | "resume";
@@ -25,7 +26,9 @@ export interface SwimSettings {
 /** Detector choice and timings a shard needs (nominal ms). */
 export interface ShardDetectorConfig {
   /** Which detector the members run. @default {"basic"} */
-  readonly detector?: "basic" | "swim";
+  readonly detector?: "basic" | "swim" | "phi";
+  /** Phi accrual settings when `detector` is "phi". */
+  readonly phi?: PhiOptions;
   readonly tGossipMs: number;
   readonly tFailMs: number;
   readonly tCleanupMs: number;

@@ -18,6 +18,9 @@
 
 import { decodeMessage, encodeHeartbeatList, serialDelta16 } from "./codec.ts";
 import { ConfigError } from "./config.ts";
+import erfcUntyped from "@stdlib/erfc";
+
+const erfc = erfcUntyped as (x: number) => number;
 import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "./detector.ts";
 import type { MemberId } from "./member_id.ts";
 import { type Prng, randomIndex } from "./prng.ts";
@@ -55,6 +58,8 @@ export interface BasicGossipOptions {
    * `nowMs`: the origin of a propagation episode. Absent by default.
    */
   readonly onHeartbeat?: (counter: number, nowMs: number) => void;
+  /** Decide failures by phi accrual instead of the fixed T_fail. Absent by default. */
+  readonly phi?: PhiOptions;
 }
 
 interface Entry {
@@ -63,6 +68,36 @@ interface Entry {
   /** Local time the counter last increased. */
   lastIncreaseMs: number;
   failed: boolean;
+  /** Phi accrual only: recent inter-arrival times of increases (ring), with running sums. */
+  intervals?: Float64Array;
+  filled?: number;
+  next?: number;
+  sum?: number;
+  sumSq?: number;
+}
+
+/**
+ * Phi accrual failure decisions (Hayashibara et al. 2004) over the gossiped
+ * heartbeats: a member is failed when phi = -log10(1 - F(t)) reaches the
+ * threshold, F the normal CDF of the recent inter-arrival times of its
+ * heartbeat increases, t the time since the last one. Until `minSamples`
+ * intervals are known, T_fail applies.
+ */
+export interface PhiOptions {
+  /** Suspect at phi >= threshold. @default {8} (Cassandra's default) */
+  readonly threshold?: number;
+  /** Inter-arrival samples kept per member. @default {100} */
+  readonly window?: number;
+  /** Floor on the standard deviation (ms), against overconfident windows. @default {tGossipMs / 4} */
+  readonly minStdDevMs?: number;
+  /** Samples needed before phi decides. @default {5} */
+  readonly minSamples?: number;
+  /**
+   * Added to the mean inter-arrival time (Akka's acceptable heartbeat
+   * pause): gossiped heartbeats arrive in bursts with long gaps, which a
+   * normal fit alone mistakes for failures. @default {0}
+   */
+  readonly acceptablePauseMs?: number;
 }
 
 /** The basic detector, with read access to its state for tests and tools. */
@@ -115,6 +150,45 @@ export function createBasicGossipDetector(
     );
   }
   const entries = new Map<MemberId, Entry>();
+  const phi = options.phi;
+  const phiWindow = phi?.window ?? 100;
+  const phiMinStd = phi?.minStdDevMs ?? tGossipMs / 4;
+  const phiMinSamples = phi?.minSamples ?? 5;
+  // phi(t) >= threshold  <=>  t >= mean + z * sd, z the normal quantile with upper tail 10^-threshold.
+  const phiZ = phi ? upperTailZ(Math.pow(10, -(phi.threshold ?? 8))) : 0;
+  if (phi && !(phiWindow >= 2 && phiMinSamples >= 2 && phiMinSamples <= phiWindow)) {
+    throw new ConfigError("phi", `'phi.window' must be >= 2 and 'phi.minSamples' in [2, window]`);
+  }
+
+  /** When `e` must be declared failed, by T_fail or by phi. */
+  function failAt(e: Entry): number {
+    if (!phi || (e.filled ?? 0) < phiMinSamples) return e.lastIncreaseMs + tFailMs;
+    const n = e.filled!;
+    const mean = e.sum! / n;
+    const sd = Math.max(phiMinStd, Math.sqrt(Math.max(0, e.sumSq! / n - mean * mean)));
+    return e.lastIncreaseMs + mean + (phi.acceptablePauseMs ?? 0) + phiZ * sd;
+  }
+
+  function recordInterval(e: Entry, nowMs: number): void {
+    if (!phi) return;
+    const interval = nowMs - e.lastIncreaseMs;
+    if (!e.intervals) {
+      e.intervals = new Float64Array(phiWindow);
+      e.filled = 0;
+      e.next = 0;
+      e.sum = 0;
+      e.sumSq = 0;
+    }
+    if (e.filled === phiWindow) {
+      const old = e.intervals[e.next!]!;
+      e.sum! -= old;
+      e.sumSq! -= old * old;
+    } else e.filled!++;
+    e.intervals[e.next!] = interval;
+    e.next = (e.next! + 1) % phiWindow;
+    e.sum! += interval;
+    e.sumSq! += interval * interval;
+  }
   for (const m of options.members) {
     if (m !== self) {
       entries.set(m, { counter: 0, lastIncreaseMs: startMs, failed: false });
@@ -148,7 +222,8 @@ export function createBasicGossipDetector(
     let next = Infinity;
     for (const [id, e] of entries) {
       const age = nowMs - e.lastIncreaseMs;
-      if (!e.failed && age >= tFailMs) {
+      const due = failAt(e);
+      if (!e.failed && nowMs >= due) {
         e.failed = true;
         events.push({ kind: "failed", member: id, atMs: nowMs });
       }
@@ -160,7 +235,7 @@ export function createBasicGossipDetector(
         }
         next = Math.min(next, e.lastIncreaseMs + tCleanupMs);
       } else {
-        next = Math.min(next, e.lastIncreaseMs + tFailMs);
+        next = Math.min(next, due);
       }
     }
     nextCheckMs = next;
@@ -201,7 +276,10 @@ export function createBasicGossipDetector(
         if (delta <= 0) continue;
         onLearn?.(id, e.counter, e.counter + delta, nowMs);
         e.counter += delta;
+        if (!e.failed) recordInterval(e, nowMs);
         e.lastIncreaseMs = nowMs;
+        // A shrinking spread can bring phi's deadline forward.
+        if (phi) nextCheckMs = Math.min(nextCheckMs, failAt(e));
         if (e.failed) {
           e.failed = false;
           events.push({ kind: "trusted", member: id, atMs: nowMs });
@@ -226,4 +304,16 @@ export function createBasicGossipDetector(
       return member === self ? heartbeat : entries.get(member)?.counter;
     },
   };
+}
+
+/** The z with normal upper tail `tail`, by bisection on erfc (monotone). */
+function upperTailZ(tail: number): number {
+  let lo = -10;
+  let hi = 40;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (0.5 * erfc(mid / Math.SQRT2) > tail) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }

@@ -34,7 +34,9 @@ Deno.test("resolveScenario() rejects bad input with one error naming the field",
     [{ ...base, measureEpisodes: true }, "duration", "episode horizon"],
     [{ ...base, swim: { protocolPeriodMs: 500 } }, "swim", "detector"],
     [{ ...base, detector: "swim", swim: { protocolPeriodMs: 500, pingTimeoutMs: 600 } }, "swim.pingTimeoutMs", "below"],
-    [{ ...base, detector: "phi" }, "detector", ""],
+    [{ ...base, detector: "gossip-2" }, "detector", ""],
+    [{ ...base, phi: { threshold: 8 } }, "phi", "detector"],
+    [{ ...base, detector: "phi", phi: { window: 4, minSamples: 5 } }, "phi.minSamples", "window"],
   ];
   for (const [input, field, text] of cases) {
     const e = assertThrows(() => resolveScenario(input), ScenarioError);

@@ -132,6 +132,7 @@ export {
 } from "./harness/bench.ts";
 export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
 export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/html_report.ts";
+export { COMPARABLE, type Comparable, type ComparisonRow, runComparison } from "./harness/compare.ts";
 export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/fastest.ts";
 export {
   answerModel,

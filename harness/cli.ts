@@ -19,6 +19,7 @@ import { revalidate, runValidation, validationScenario } from "./validate_run.ts
 import { recomposeClaims, runClaims } from "./claims.ts";
 import { measureProxyCost } from "./proxy_cost.ts";
 import { findFastestFaithful } from "./fastest.ts";
+import { COMPARABLE, type Comparable, runComparison } from "./compare.ts";
 import { type Report, runReport, suiteReport, writeReport } from "./html_report.ts";
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "./bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
@@ -482,6 +483,62 @@ function buildProgram() {
       }
       if (checks?.some((c) => c.status === "regressed")) exitCode = 3;
       else if (checks?.some((c) => c.status === "inconclusive" || c.status === "no baseline")) exitCode = 4;
+    });
+
+  program.command("compare")
+    .description("run one scenario once per detector (same group, faults and seed) and print them side by side")
+    .argument("<scenario>", `built-in scenario name or a scenario .json file`)
+    .option("--detectors <list>", `comma list of ${COMPARABLE.join(", ")}`, COMPARABLE.join(","))
+    .option("-n, --members <n>", "members in the group (2-8187)", integer(2, 8187))
+    .option("--loss <p>", "Bernoulli loss the proxy applies to every link, in [0, 1]", number(0, 1))
+    .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }))
+    .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff))
+    .option("-o, --out <dir>", "output directory (default runs/compare-<time>)")
+    .option("--json", "print the rows as JSON")
+    .action(async (name, opts) => {
+      const detectors = opts.detectors.split(",").map((d) => d.trim());
+      const bad = detectors.filter((d) => !(COMPARABLE as readonly string[]).includes(d));
+      if (bad.length > 0) {
+        throw new UsageError(`--detectors: unknown ${bad.join(", ")}; expected ${COMPARABLE.join(", ")}`);
+      }
+      const input = {
+        ...(await loadScenario(name)),
+        ...(opts.members !== undefined ? { members: opts.members } : {}),
+        ...(opts.loss !== undefined ? { loss: opts.loss } : {}),
+        ...(opts.speedup !== undefined ? { speedup: opts.speedup } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      };
+      for (const d of detectors) {
+        try {
+          resolveScenario({ ...input, detector: d as Comparable });
+        } catch (error) {
+          if (error instanceof ScenarioError) throw new UsageError(`${d}: ${error.message}`);
+          throw error;
+        }
+      }
+      const outDir = opts.out ?? `runs/compare-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      const rows = await runComparison(input, detectors as Comparable[], {
+        outDir,
+        harnessVersion: HARNESS_VERSION,
+        onRun: (d) => console.error(dim(`running ${d}…`)),
+      });
+      if (opts.json) console.log(JSON.stringify(rows, null, 2));
+      else {
+        console.log(
+          toTable(rows.map((r) => ({
+            detector: r.detector,
+            faithful: r.faithful ? "yes" : "NO",
+            "first (s)": r.firstMs === null ? null : r.firstMs / 1000,
+            "median (s)": r.medianMs === null ? null : r.medianMs / 1000,
+            "full (s)": r.fullMs === null ? null : r.fullMs / 1000,
+            mistakes: r.mistakes,
+            "B/s/member": r.bytesPerSec,
+            "with headers": r.wireBytesPerSec,
+            model: r.model,
+          }))).trimEnd(),
+        );
+        console.log(dim(`results: ${outDir}/compare.md · ${outDir}/compare.json`));
+      }
     });
 
   program.command("run")

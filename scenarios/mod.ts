@@ -6,8 +6,9 @@
 
 import type { ScenarioInput } from "../harness/scenario.ts";
 import accuracy from "./accuracy.ts";
+import compare from "./compare.ts";
 import demo from "./demo.ts";
 import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
-export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults };
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare };

@@ -510,7 +510,7 @@ function buildProgram() {
       };
       for (const d of detectors) {
         try {
-          resolveScenario({ ...input, detector: d as Comparable });
+          resolveScenario({ ...input, detector: d === "lifeguard" ? "swim" : d as Exclude<Comparable, "lifeguard"> });
         } catch (error) {
           if (error instanceof ScenarioError) throw new UsageError(`${d}: ${error.message}`);
           throw error;

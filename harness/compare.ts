@@ -15,7 +15,7 @@ import { runScenario } from "./run.ts";
 import { resolveScenario, type ScenarioInput } from "./scenario.ts";
 
 /** Detectors the comparison can run. */
-export const COMPARABLE = ["basic", "swim", "phi"] as const;
+export const COMPARABLE = ["basic", "swim", "lifeguard", "phi"] as const;
 /** One of {@linkcode COMPARABLE}. */
 export type Comparable = typeof COMPARABLE[number];
 
@@ -52,9 +52,15 @@ function modelOf(detector: Comparable, r: RunResult): string {
   switch (detector) {
     case "basic":
       return `T_fail ${(c.tFailMs / 1000).toFixed(2)} s for P_mistake ${c.pMistake}`;
-    case "swim": {
+    case "swim":
+    case "lifeguard": {
       const s = c.swim!;
       const first = swimExpectedDetectionPeriods(1) * s.protocolPeriodMs;
+      if (s.lifeguard) {
+        return `first suspicion ~${(first / 1000).toFixed(2)} s (1.58 T') + suspicion timeout from ${
+          (6 * s.suspicionTimeoutMs / 1000).toFixed(1)
+        } s down to ${(s.suspicionTimeoutMs / 1000).toFixed(1)} s with confirmations`;
+      }
       return `first suspicion ~${(first / 1000).toFixed(2)} s (1.58 T') + suspicion timeout ${
         (s.suspicionTimeoutMs / 1000).toFixed(2)
       } s = ${((first + s.suspicionTimeoutMs) / 1000).toFixed(2)} s`;
@@ -75,7 +81,11 @@ export async function runComparison(
   const rows: ComparisonRow[] = [];
   for (const detector of detectors) {
     options.onRun?.(detector);
-    const scenario = resolveScenario({ ...input, name: `${input.name}-${detector}`, detector });
+    const scenario = resolveScenario({
+      ...input,
+      name: `${input.name}-${detector}`,
+      ...(detector === "lifeguard" ? { detector: "swim", swim: { ...input.swim, lifeguard: true } } : { detector }),
+    });
     const dir = `${options.outDir}/${detector}`;
     const r = await runScenario({ scenario, outDir: dir, harnessVersion: options.harnessVersion });
     const crash = r.crashes.find((c) => c.cause !== "failed");

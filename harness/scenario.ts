@@ -110,6 +110,8 @@ export interface ScenarioInput {
     readonly indirectChecks?: number;
     /** Suspicion multiplier: timeout = mult * max(1, log10 n) * T'. @default {4} */
     readonly suspicionMult?: number;
+    /** Lifeguard's extensions. @default {false} */
+    readonly lifeguard?: boolean;
   };
   /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
   readonly measureEpisodes?: boolean;
@@ -291,6 +293,7 @@ const schema = z.strictObject({
     pingTimeoutMs: z.number().positive().finite().optional(),
     indirectChecks: z.number().int().min(0).max(64).optional(),
     suspicionMult: z.number().gt(0).finite().optional(),
+    lifeguard: z.boolean().optional(),
   }).optional(),
   measureEpisodes: z.boolean().optional(),
   episodeHorizon: duration.optional(),
@@ -565,6 +568,7 @@ export function resolveScenario(input: unknown): Scenario {
       pingTimeoutMs,
       indirectChecks: s.swim?.indirectChecks ?? 3,
       suspicionTimeoutMs: (s.swim?.suspicionMult ?? 4) * Math.max(1, Math.log10(members)) * protocolPeriodMs,
+      lifeguard: s.swim?.lifeguard ?? false,
     };
     if (s.measureEpisodes) {
       throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic detector");

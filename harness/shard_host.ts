@@ -58,6 +58,7 @@ function makeHost(
       pingTimeoutMs: swim.pingTimeoutMs,
       indirectChecks: swim.indirectChecks,
       suspicionTimeoutMs: swim.suspicionTimeoutMs,
+      lifeguard: swim.lifeguard,
       rng,
       startMs,
     });

@@ -19,8 +19,10 @@ export interface SwimSettings {
   readonly pingTimeoutMs: number;
   /** Indirect probers k. */
   readonly indirectChecks: number;
-  /** Suspicion timeout. */
+  /** Suspicion timeout (Lifeguard's minimum when `lifeguard` is on). */
   readonly suspicionTimeoutMs: number;
+  /** Lifeguard's extensions (health multiplier, confirmations, buddy system). */
+  readonly lifeguard: boolean;
 }
 
 /** Detector choice and timings a shard needs (nominal ms). */

@@ -48,6 +48,17 @@ export interface SwimOptions {
   readonly retransmitMult?: number;
   /** Most updates piggybacked on one message. @default {8} */
   readonly maxPiggyback?: number;
+  /**
+   * Lifeguard's extensions (HashiCorp memberlist): a local health
+   * multiplier that stretches the probe period and timeout while this
+   * member's own probes fail; a suspicion timeout that starts at 6x the
+   * minimum and shrinks with independent confirmations; and the buddy
+   * system (a ping to a suspected member carries its suspicion first).
+   * @default {false}
+   */
+  readonly lifeguard?: boolean;
+  /** Largest local health multiplier (memberlist's AwarenessMaxMultiplier). @default {8} */
+  readonly maxHealthMultiplier?: number;
   /** Seeded randomness (probe order, indirect probers). */
   readonly rng: Prng;
   /** Time the detector starts (ms). */
@@ -58,6 +69,9 @@ interface MemberState {
   incarnation: number;
   status: SwimStatus;
   suspectDeadlineMs: number;
+  /** Lifeguard: when the suspicion started and who confirmed it. */
+  suspectSinceMs: number;
+  confirmations: Set<MemberId>;
 }
 
 interface Probe {
@@ -72,6 +86,8 @@ interface Probe {
 export interface SwimDetector extends Detector {
   /** This member's incarnation number. */
   readonly incarnation: number;
+  /** Lifeguard's local health score (0 = healthy); the period and timeout are scaled by score + 1. */
+  readonly health: number;
   /** A member's status as this member sees it. */
   statusOf(member: MemberId): "alive" | "suspect" | "dead" | undefined;
   /** Always defined: SWIM probes forever. */
@@ -79,6 +95,16 @@ export interface SwimDetector extends Detector {
 }
 
 const STATUS_NAMES = ["alive", "suspect", "dead"] as const;
+
+function fresh(incarnation: number): MemberState {
+  return {
+    incarnation,
+    status: SwimStatus.Alive,
+    suspectDeadlineMs: Infinity,
+    suspectSinceMs: Infinity,
+    confirmations: new Set(),
+  };
+}
 
 /** Creates a SWIM detector. */
 export function createSwimDetector(options: SwimOptions): SwimDetector {
@@ -110,10 +136,25 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   }
   const members = new Map<MemberId, MemberState>();
   for (const m of options.members) {
-    if (m !== self) members.set(m, { incarnation: 0, status: SwimStatus.Alive, suspectDeadlineMs: Infinity });
+    if (m !== self) members.set(m, fresh(0));
   }
   const n = members.size + 1;
   const suspicionTimeoutMs = options.suspicionTimeoutMs ?? suspicionMult * Math.max(1, Math.log10(n)) * period;
+  const lifeguard = options.lifeguard ?? false;
+  const maxHealth = Math.max(1, options.maxHealthMultiplier ?? 8);
+  // Lifeguard's suspicion timeout: from 6x the minimum down to the minimum after K confirmations.
+  const confirmationsNeeded = Math.max(1, suspicionMult - 2);
+  let health = 0;
+  const scale = () => (lifeguard ? health + 1 : 1);
+  const suspicionTimeout = (confirmations: number) => {
+    if (!lifeguard) return suspicionTimeoutMs;
+    const min = suspicionTimeoutMs;
+    const max = 6 * min;
+    return Math.max(min, max - ((max - min) * Math.log(confirmations + 1)) / Math.log(confirmationsNeeded + 1));
+  };
+  const adjustHealth = (delta: number) => {
+    if (lifeguard) health = Math.min(maxHealth - 1, Math.max(0, health + delta));
+  };
   const transmits = Math.max(1, retransmitMult * Math.ceil(Math.log10(n + 1)));
   let incarnation = 0;
   let seq = 0;
@@ -125,8 +166,14 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
 
   const enqueue = (update: SwimUpdate) => queue.set(update.member, { update, left: transmits });
 
-  function piggyback(): SwimUpdate[] {
-    const picked = [...queue.values()].sort((a, b) => b.left - a.left).slice(0, maxPiggyback);
+  function piggyback(to?: MemberId): SwimUpdate[] {
+    const all = [...queue.values()].sort((a, b) => b.left - a.left);
+    // Lifeguard's buddy system: a message to a suspected member carries its suspicion first.
+    if (lifeguard && to !== undefined) {
+      const own = all.findIndex((p) => p.update.member === to && p.update.status === SwimStatus.Suspect);
+      if (own > 0) all.unshift(...all.splice(own, 1));
+    }
+    const picked = all.slice(0, maxPiggyback);
     for (const p of picked) {
       p.left--;
       if (p.left <= 0) queue.delete(p.update.member);
@@ -135,7 +182,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   }
 
   function message(kind: SwimKind, to: MemberId, s: number, target: MemberId = 0): Send {
-    return { to, bytes: encodeSwim({ kind, seq: s, target, updates: piggyback() }) };
+    return { to, bytes: encodeSwim({ kind, seq: s, target, updates: piggyback(to) }) };
   }
 
   function nextTarget(): MemberId | undefined {
@@ -154,20 +201,24 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     return undefined;
   }
 
-  function suspect(member: MemberId, inc: number, now: number, events: DetectorEvent[]): void {
+  function suspect(member: MemberId, inc: number, now: number, events: DetectorEvent[], by?: MemberId): void {
     const s = members.get(member);
     if (!s || s.status !== SwimStatus.Alive || inc < s.incarnation) return;
     s.status = SwimStatus.Suspect;
     s.incarnation = inc;
-    s.suspectDeadlineMs = now + suspicionTimeoutMs;
+    s.suspectSinceMs = now;
+    s.confirmations = new Set(by !== undefined ? [by] : []);
+    s.suspectDeadlineMs = now + suspicionTimeout(0);
     events.push({ kind: "suspected", member, atMs: now });
     enqueue({ member, incarnation: inc, status: SwimStatus.Suspect });
   }
 
-  function apply(u: SwimUpdate, now: number, events: DetectorEvent[]): void {
+  function apply(u: SwimUpdate, from: MemberId, now: number, events: DetectorEvent[]): void {
     if (u.member === self) {
       // Refute any suspicion or death notice about us that is not older than us.
       if (u.status !== SwimStatus.Alive && u.incarnation >= incarnation) {
+        // Lifeguard: being suspected hints that we are the slow one.
+        adjustHealth(+1);
         incarnation = u.incarnation + 1;
         enqueue({ member: self, incarnation, status: SwimStatus.Alive });
       }
@@ -176,11 +227,11 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     let s = members.get(u.member);
     if (!s) {
       if (u.status === SwimStatus.Dead) return;
-      s = { incarnation: u.incarnation, status: SwimStatus.Alive, suspectDeadlineMs: Infinity };
+      s = fresh(u.incarnation);
       members.set(u.member, s);
       events.push({ kind: "joined", member: u.member, atMs: now });
       enqueue({ member: u.member, incarnation: u.incarnation, status: SwimStatus.Alive });
-      if (u.status === SwimStatus.Suspect) suspect(u.member, u.incarnation, now, events);
+      if (u.status === SwimStatus.Suspect) suspect(u.member, u.incarnation, now, events, from);
       return;
     }
     switch (u.status) {
@@ -195,8 +246,16 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         }
         return;
       case SwimStatus.Suspect:
-        if (s.status === SwimStatus.Alive) suspect(u.member, u.incarnation, now, events);
-        else if (s.status === SwimStatus.Suspect && u.incarnation > s.incarnation) s.incarnation = u.incarnation;
+        if (s.status === SwimStatus.Alive) suspect(u.member, u.incarnation, now, events, from);
+        else if (s.status === SwimStatus.Suspect) {
+          if (u.incarnation > s.incarnation) s.incarnation = u.incarnation;
+          // Lifeguard: an independent confirmation shortens the suspicion.
+          if (lifeguard && u.incarnation === s.incarnation && !s.confirmations.has(from)) {
+            s.confirmations.add(from);
+            // The first suspecter is not a confirmation; each further distinct one is.
+            s.suspectDeadlineMs = s.suspectSinceMs + suspicionTimeout(s.confirmations.size - 1);
+          }
+        }
         return;
       case SwimStatus.Dead:
         if (s.status !== SwimStatus.Dead && u.incarnation >= s.incarnation) {
@@ -215,6 +274,9 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     get incarnation() {
       return incarnation;
     },
+    get health() {
+      return health;
+    },
     statusOf(member: MemberId) {
       const s = members.get(member);
       return s ? STATUS_NAMES[s.status] : undefined;
@@ -232,7 +294,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         }
       }
       // No direct ack in time: ask k others to probe.
-      if (probe && !probe.acked && !probe.indirectSent && now >= probe.sentAtMs + pingTimeoutMs) {
+      if (probe && !probe.acked && !probe.indirectSent && now >= probe.sentAtMs + pingTimeoutMs * scale()) {
         probe.indirectSent = true;
         const helpers = [...members].filter(([m, s]) => m !== probe!.target && s.status === SwimStatus.Alive).map((
           [m],
@@ -243,11 +305,13 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         }
       }
       if (now >= nextPeriodMs) {
-        while (nextPeriodMs <= now) nextPeriodMs += period;
         if (probe && !probe.acked) {
+          // Lifeguard: our own failed probe lowers our health (maybe we are the slow one).
+          adjustHealth(+1);
           const s = members.get(probe.target);
           if (s) suspect(probe.target, s.incarnation, now, events);
-        }
+        } else if (probe) adjustHealth(-1);
+        while (nextPeriodMs <= now) nextPeriodMs += period * scale();
         for (const [k, r] of relays) if (r.expiresMs <= now) relays.delete(k);
         const target = nextTarget();
         probe = undefined;
@@ -263,7 +327,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       const m = decodeSwim(bytes);
       const sends: Send[] = [];
       const events: DetectorEvent[] = [];
-      for (const u of m.updates) apply(u, now, events);
+      for (const u of m.updates) apply(u, from, now, events);
       switch (m.kind) {
         case MessageKind.SwimPing:
           sends.push(message(MessageKind.SwimAck, from, m.seq));
@@ -288,7 +352,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     },
     nextDeadlineMs(): number {
       let next = nextPeriodMs;
-      if (probe && !probe.acked && !probe.indirectSent) next = Math.min(next, probe.sentAtMs + pingTimeoutMs);
+      if (probe && !probe.acked && !probe.indirectSent) next = Math.min(next, probe.sentAtMs + pingTimeoutMs * scale());
       for (const s of members.values()) if (s.status === SwimStatus.Suspect) next = Math.min(next, s.suspectDeadlineMs);
       return next;
     },

@@ -73,3 +73,91 @@ Deno.test("SWIM: with 10% loss, suspicions are refuted and nobody live is declar
   assert(suspicions > 0, "loss makes suspicions; refutation clears them");
   assert(r.events.some((e) => e.kind === "trusted"), "refuted members are trusted again");
 });
+
+Deno.test("Lifeguard: independent confirmations shrink the suspicion timeout from 6x the minimum to the minimum", () => {
+  const [a, b, c, d, x] = ids(5);
+  const swim = createSwimDetector({ self: a!, members: ids(5), rng: seededPrng(1), startMs: 0, lifeguard: true });
+  const suspectX = encodeSwim({
+    kind: MessageKind.SwimAck,
+    seq: 99,
+    target: 0,
+    updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
+  });
+  // min = 4 x max(1, log10 5) x 1 s = 4 s; max = 24 s; K = 2 confirmations.
+  assertEquals(swim.receive(b!, suspectX, 0).events.map((e) => e.kind), ["suspected"]);
+  assertEquals(swim.statusOf(x!), "suspect");
+  swim.receive(c!, suspectX, 100); // one confirmation: 24 - 20 log 2 / log 3 = 11.38 s
+  assertEquals(swim.tick(11_300).events.filter((e) => e.kind === "failed").length, 0);
+  swim.receive(d!, suspectX, 11_350); // two: down to the minimum, 4 s, already past
+  assertEquals(swim.tick(11_360).events.filter((e) => e.kind === "failed").map((e) => e.member), [x]);
+});
+
+Deno.test("Lifeguard: failed probes raise the local health score and stretch the period; acks lower it", () => {
+  const [a, b] = ids(2);
+  const swim = createSwimDetector({ self: a!, members: [a!, b!], rng: seededPrng(2), startMs: 0, lifeguard: true });
+  let t = swim.nextDeadlineMs();
+  const periods: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    swim.tick(t); // probes b, which never answers
+    const next = swim.nextDeadlineMs();
+    swim.tick(next); // ping-req time (no helper here), or the next period
+    t = swim.nextDeadlineMs();
+    periods.push(t);
+  }
+  assert(swim.health >= 3, `health ${swim.health}`);
+  const gaps = periods.slice(1).map((p, i) => p - periods[i]!);
+  assert(gaps.at(-1)! > gaps[0]!, `periods stretch: ${gaps}`);
+});
+
+Deno.test("Lifeguard buddy system: a ping to a suspected member carries its suspicion first", () => {
+  const [a, b, x] = ids(3);
+  const swim = createSwimDetector({
+    self: a!,
+    members: ids(3),
+    rng: seededPrng(3),
+    startMs: 0,
+    lifeguard: true,
+    maxPiggyback: 1,
+  });
+  // Many fresh updates about others, then a suspicion of x that has been sent fewer times.
+  swim.receive(
+    b!,
+    encodeSwim({
+      kind: MessageKind.SwimAck,
+      seq: 1,
+      target: 0,
+      updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
+    }),
+    0,
+  );
+  for (let i = 0; i < 5; i++) {
+    swim.receive(
+      b!,
+      encodeSwim({
+        kind: MessageKind.SwimAck,
+        seq: 2 + i,
+        target: 0,
+        updates: [{ member: loopbackId(31_000 + i), incarnation: 0, status: SwimStatus.Alive }],
+      }),
+      1,
+    );
+  }
+  const ping = encodeSwim({ kind: MessageKind.SwimPing, seq: 7, target: 0, updates: [] });
+  const ack = swim.receive(x!, ping, 2).sends.find((s) => s.to === x)!;
+  assertEquals(decodeSwim(ack.bytes).updates[0], { member: x!, incarnation: 0, status: SwimStatus.Suspect });
+});
+
+Deno.test("Lifeguard in a simulated group: quiet group without failures, crash detected by everyone", () => {
+  const members = ids(20);
+  const make = () =>
+    members.map((self, i) =>
+      createSwimDetector({ self, members, rng: seededPrng(700 + i), startMs: 0, lifeguard: true })
+    );
+  assertEquals(simulate({ detectors: make(), untilMs: 200_000 }).events.filter((e) => e.kind === "failed").length, 0);
+  const r = simulate({ detectors: make(), untilMs: 250_000, crashes: [{ member: members[7]!, atMs: 60_000 }] });
+  const observers = new Set(
+    r.events.filter((e) => e.kind === "failed" && e.member === members[7]).map((e) => e.observer),
+  );
+  observers.delete(members[7]!);
+  assertEquals(observers.size, 19);
+});

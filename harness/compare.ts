@@ -57,9 +57,11 @@ function modelOf(detector: Comparable, r: RunResult): string {
       const s = c.swim!;
       const first = swimExpectedDetectionPeriods(1) * s.protocolPeriodMs;
       if (s.lifeguard) {
-        return `first suspicion ~${(first / 1000).toFixed(2)} s (1.58 T') + suspicion timeout from ${
-          (6 * s.suspicionTimeoutMs / 1000).toFixed(1)
-        } s down to ${(s.suspicionTimeoutMs / 1000).toFixed(1)} s with confirmations`;
+        return `gossip every ${s.gossipIntervalMs ?? "—"} ms to ${s.gossipNodes}; first suspicion ~${
+          (first / 1000).toFixed(2)
+        } s (1.58 T') + suspicion timeout from ${(6 * s.suspicionTimeoutMs / 1000).toFixed(1)} s down to ${
+          (s.suspicionTimeoutMs / 1000).toFixed(1)
+        } s with confirmations`;
       }
       return `first suspicion ~${(first / 1000).toFixed(2)} s (1.58 T') + suspicion timeout ${
         (s.suspicionTimeoutMs / 1000).toFixed(2)
@@ -84,7 +86,10 @@ export async function runComparison(
     const scenario = resolveScenario({
       ...input,
       name: `${input.name}-${detector}`,
-      ...(detector === "lifeguard" ? { detector: "swim", swim: { ...input.swim, lifeguard: true } } : { detector }),
+      // Lifeguard as memberlist runs it: plus the separate gossip every 200 ms to 3 members.
+      ...(detector === "lifeguard"
+        ? { detector: "swim", swim: { ...input.swim, lifeguard: true, gossipIntervalMs: 200, gossipNodes: 3 } }
+        : { detector }),
     });
     const dir = `${options.outDir}/${detector}`;
     const r = await runScenario({ scenario, outDir: dir, harnessVersion: options.harnessVersion });

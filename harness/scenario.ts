@@ -112,6 +112,10 @@ export interface ScenarioInput {
     readonly suspicionMult?: number;
     /** Lifeguard's extensions. @default {false} */
     readonly lifeguard?: boolean;
+    /** memberlist's separate gossip interval (ms); absent: piggyback only, as in the SWIM paper. */
+    readonly gossipIntervalMs?: number;
+    /** Members each separate gossip goes to. @default {3} */
+    readonly gossipNodes?: number;
   };
   /** Measure propagation episodes (heartbeat origin to learn, per observer). @default {false} */
   readonly measureEpisodes?: boolean;
@@ -294,6 +298,8 @@ const schema = z.strictObject({
     indirectChecks: z.number().int().min(0).max(64).optional(),
     suspicionMult: z.number().gt(0).finite().optional(),
     lifeguard: z.boolean().optional(),
+    gossipIntervalMs: z.number().positive().finite().optional(),
+    gossipNodes: z.number().int().min(1).max(64).optional(),
   }).optional(),
   measureEpisodes: z.boolean().optional(),
   episodeHorizon: duration.optional(),
@@ -569,6 +575,8 @@ export function resolveScenario(input: unknown): Scenario {
       indirectChecks: s.swim?.indirectChecks ?? 3,
       suspicionTimeoutMs: (s.swim?.suspicionMult ?? 4) * Math.max(1, Math.log10(members)) * protocolPeriodMs,
       lifeguard: s.swim?.lifeguard ?? false,
+      gossipIntervalMs: s.swim?.gossipIntervalMs ?? null,
+      gossipNodes: s.swim?.gossipNodes ?? 3,
     };
     if (s.measureEpisodes) {
       throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic detector");

@@ -59,6 +59,8 @@ function makeHost(
       indirectChecks: swim.indirectChecks,
       suspicionTimeoutMs: swim.suspicionTimeoutMs,
       lifeguard: swim.lifeguard,
+      ...(swim.gossipIntervalMs !== null ? { gossipIntervalMs: swim.gossipIntervalMs } : {}),
+      gossipNodes: swim.gossipNodes,
       rng,
       startMs,
     });

@@ -23,6 +23,10 @@ export interface SwimSettings {
   readonly suspicionTimeoutMs: number;
   /** Lifeguard's extensions (health multiplier, confirmations, buddy system). */
   readonly lifeguard: boolean;
+  /** memberlist's separate gossip interval, or null for piggyback only. */
+  readonly gossipIntervalMs: number | null;
+  /** Members each separate gossip goes to. */
+  readonly gossipNodes: number;
 }
 
 /** Detector choice and timings a shard needs (nominal ms). */

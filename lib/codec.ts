@@ -51,6 +51,8 @@ export const MessageKind = {
   SwimAck: 3,
   /** SWIM: ask a member to probe a target on our behalf. */
   SwimPingReq: 4,
+  /** SWIM (memberlist-style): membership updates only, gossiped on their own schedule. */
+  SwimGossip: 5,
 } as const;
 /** A message kind number. */
 export type MessageKind = typeof MessageKind[keyof typeof MessageKind];

@@ -57,6 +57,15 @@ export interface SwimOptions {
    * @default {false}
    */
   readonly lifeguard?: boolean;
+  /**
+   * memberlist's separate gossip: every `gossipIntervalMs`, queued updates
+   * go to `gossipNodes` random members in a message of their own, besides
+   * riding on probes. Absent by default (the SWIM paper disseminates by
+   * piggybacking only).
+   */
+  readonly gossipIntervalMs?: number;
+  /** Members each separate gossip goes to. @default {3} */
+  readonly gossipNodes?: number;
   /** Largest local health multiplier (memberlist's AwarenessMaxMultiplier). @default {8} */
   readonly maxHealthMultiplier?: number;
   /** Seeded randomness (probe order, indirect probers). */
@@ -156,6 +165,12 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     if (lifeguard) health = Math.min(maxHealth - 1, Math.max(0, health + delta));
   };
   const transmits = Math.max(1, retransmitMult * Math.ceil(Math.log10(n + 1)));
+  const gossipInterval = options.gossipIntervalMs;
+  if (gossipInterval !== undefined && !(gossipInterval > 0)) {
+    throw new ConfigError("gossipIntervalMs", `'gossipIntervalMs' must be > 0: current value is ${gossipInterval}`);
+  }
+  const gossipNodes = options.gossipNodes ?? 3;
+  let nextGossipMs = gossipInterval !== undefined ? startMs + rng() * gossipInterval : Infinity;
   let incarnation = 0;
   let seq = 0;
   let order: MemberId[] = [];
@@ -293,6 +308,18 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
           enqueue({ member, incarnation: s.incarnation, status: SwimStatus.Dead });
         }
       }
+      // memberlist's separate gossip of queued updates.
+      if (now >= nextGossipMs) {
+        while (nextGossipMs <= now) nextGossipMs += gossipInterval!;
+        if (queue.size > 0) {
+          const targets = [...members].filter(([, s]) => s.status !== SwimStatus.Dead).map(([m]) => m);
+          const updates = piggyback();
+          for (let i = 0; i < gossipNodes && targets.length > 0; i++) {
+            const to = targets.splice(randomIndex(rng, targets.length), 1)[0]!;
+            sends.push({ to, bytes: encodeSwim({ kind: MessageKind.SwimGossip, seq: 0, target: 0, updates }) });
+          }
+        }
+      }
       // No direct ack in time: ask k others to probe.
       if (probe && !probe.acked && !probe.indirectSent && now >= probe.sentAtMs + pingTimeoutMs * scale()) {
         probe.indirectSent = true;
@@ -351,7 +378,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       return { sends, events };
     },
     nextDeadlineMs(): number {
-      let next = nextPeriodMs;
+      let next = Math.min(nextPeriodMs, nextGossipMs);
       if (probe && !probe.acked && !probe.indirectSent) next = Math.min(next, probe.sentAtMs + pingTimeoutMs * scale());
       for (const s of members.values()) if (s.status === SwimStatus.Suspect) next = Math.min(next, s.suspectDeadlineMs);
       return next;

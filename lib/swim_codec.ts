@@ -26,7 +26,11 @@ export interface SwimUpdate {
 }
 
 /** The SWIM message kinds. */
-export type SwimKind = typeof MessageKind.SwimPing | typeof MessageKind.SwimAck | typeof MessageKind.SwimPingReq;
+export type SwimKind =
+  | typeof MessageKind.SwimPing
+  | typeof MessageKind.SwimAck
+  | typeof MessageKind.SwimPingReq
+  | typeof MessageKind.SwimGossip;
 
 /** A SWIM message. */
 export interface SwimMessage {
@@ -42,7 +46,7 @@ export interface SwimMessage {
 
 const FIXED_BYTES = 10;
 const UPDATE_BYTES = 11;
-const KINDS = [MessageKind.SwimPing, MessageKind.SwimAck, MessageKind.SwimPingReq];
+const KINDS = [MessageKind.SwimPing, MessageKind.SwimAck, MessageKind.SwimPingReq, MessageKind.SwimGossip];
 
 /** Encoded size of a SWIM message with `updates` updates. */
 export function swimMessageBytes(updates: number): number {

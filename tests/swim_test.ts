@@ -161,3 +161,32 @@ Deno.test("Lifeguard in a simulated group: quiet group without failures, crash d
   observers.delete(members[7]!);
   assertEquals(observers.size, 19);
 });
+
+Deno.test("memberlist-style separate gossip sends queued updates to gossipNodes members, and nothing when the queue is empty", () => {
+  const members = ids(6);
+  const [a, b, x] = members;
+  const swim = createSwimDetector({
+    self: a!,
+    members,
+    rng: seededPrng(4),
+    startMs: 0,
+    gossipIntervalMs: 200,
+    gossipNodes: 3,
+  });
+  const gossips = (t: number) => swim.tick(t).sends.filter((s) => decodeSwim(s.bytes).kind === MessageKind.SwimGossip);
+  assertEquals(gossips(1).length + gossips(201).length, 0, "nothing queued, nothing gossiped");
+  swim.receive(
+    b!,
+    encodeSwim({
+      kind: MessageKind.SwimAck,
+      seq: 1,
+      target: 0,
+      updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
+    }),
+    300,
+  );
+  const sent = gossips(401);
+  assertEquals(sent.length, 3);
+  assertEquals(new Set(sent.map((s) => s.to)).size, 3);
+  assert(sent.every((s) => decodeSwim(s.bytes).updates.some((u) => u.member === x && u.status === SwimStatus.Suspect)));
+});

@@ -120,9 +120,6 @@ export function encodeHeartbeatList(
   }
   const bytes = new Uint8Array(heartbeatListBytes(count));
   const view = new DataView(bytes.buffer);
-  bytes[0] = WIRE_VERSION;
-  bytes[1] = MessageKind.HeartbeatList;
-  view.setUint16(2, count);
   let at = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const id = members[i]!;
@@ -131,8 +128,7 @@ export function encodeHeartbeatList(
     view.setUint16(at + 6, counters[i]! & 0xffff);
     at += ENTRY_BYTES;
   }
-  view.setUint32(4, checksum(bytes));
-  return bytes;
+  return sealDatagram(bytes, MessageKind.HeartbeatList, count);
 }
 
 /**
@@ -200,44 +196,7 @@ const ZERO4 = new Uint8Array(4);
  * mismatch, port 0, or a member listed twice.
  */
 export function decodeMessage(bytes: Uint8Array): Message {
-  if (bytes.length < HEADER_BYTES) {
-    throw new DecodeError(
-      "truncated",
-      bytes.length,
-      `Cannot decode a datagram of ${bytes.length} bytes: the header alone is ${HEADER_BYTES}`,
-    );
-  }
-  if (bytes[0] !== WIRE_VERSION) {
-    throw new DecodeError(
-      "version",
-      0,
-      `Cannot decode wire version ${bytes[0]}: expected ${WIRE_VERSION}`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes[1] !== MessageKind.HeartbeatList) {
-    throw new DecodeError(
-      "kind",
-      1,
-      `Cannot decode message kind ${bytes[1]}: unknown`,
-    );
-  }
-  const count = view.getUint16(2);
-  const expected = heartbeatListBytes(count);
-  if (bytes.length !== expected) {
-    throw new DecodeError(
-      "length",
-      Math.min(bytes.length, expected),
-      `Cannot decode a heartbeat list of ${count} entries from ${bytes.length} bytes: expected ${expected}`,
-    );
-  }
-  if (view.getUint32(4) !== checksum(bytes)) {
-    throw new DecodeError(
-      "checksum",
-      4,
-      "Cannot decode a datagram whose checksum does not match its bytes",
-    );
-  }
+  const { count, view } = openDatagram(bytes, [MessageKind.HeartbeatList], (n) => ENTRY_BYTES * n);
   const members = new Float64Array(count);
   const counters = new Uint16Array(count);
   const seen = new Set<number>();

@@ -7,6 +7,10 @@ import { createSwimDetector } from "../lib/swim.ts";
 import { decodeSwim, encodeSwim, SwimStatus } from "../lib/swim_codec.ts";
 import { swimExpectedDetectionPeriods } from "../lib/model/swim.ts";
 
+/** An ack from a peer carrying one update (how updates reach a detector in these tests). */
+const ackWith = (seq: number, member: number, status: SwimStatus) =>
+  encodeSwim({ kind: MessageKind.SwimAck, seq, target: 0, updates: [{ member, incarnation: 0, status }] });
+
 const ids = (n: number) => Array.from({ length: n }, (_, i) => loopbackId(30_000 + i));
 const group = (n: number, seed = 1) =>
   ids(n).map((self, i, all) =>
@@ -77,12 +81,7 @@ Deno.test("SWIM: with 10% loss, suspicions are refuted and nobody live is declar
 Deno.test("Lifeguard: independent confirmations shrink the suspicion timeout from 6x the minimum to the minimum", () => {
   const [a, b, c, d, x] = ids(5);
   const swim = createSwimDetector({ self: a!, members: ids(5), rng: seededPrng(1), startMs: 0, lifeguard: true });
-  const suspectX = encodeSwim({
-    kind: MessageKind.SwimAck,
-    seq: 99,
-    target: 0,
-    updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
-  });
+  const suspectX = ackWith(99, x!, SwimStatus.Suspect);
   // min = 4 x max(1, log10 5) x 1 s = 4 s; max = 24 s; K = 2 confirmations.
   assertEquals(swim.receive(b!, suspectX, 0).events.map((e) => e.kind), ["suspected"]);
   assertEquals(swim.statusOf(x!), "suspect");
@@ -122,23 +121,13 @@ Deno.test("Lifeguard buddy system: a ping to a suspected member carries its susp
   // Many fresh updates about others, then a suspicion of x that has been sent fewer times.
   swim.receive(
     b!,
-    encodeSwim({
-      kind: MessageKind.SwimAck,
-      seq: 1,
-      target: 0,
-      updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
-    }),
+    ackWith(1, x!, SwimStatus.Suspect),
     0,
   );
   for (let i = 0; i < 5; i++) {
     swim.receive(
       b!,
-      encodeSwim({
-        kind: MessageKind.SwimAck,
-        seq: 2 + i,
-        target: 0,
-        updates: [{ member: loopbackId(31_000 + i), incarnation: 0, status: SwimStatus.Alive }],
-      }),
+      ackWith(2 + i, loopbackId(31_000 + i), SwimStatus.Alive),
       1,
     );
   }
@@ -177,12 +166,7 @@ Deno.test("memberlist-style separate gossip sends queued updates to gossipNodes 
   assertEquals(gossips(1).length + gossips(201).length, 0, "nothing queued, nothing gossiped");
   swim.receive(
     b!,
-    encodeSwim({
-      kind: MessageKind.SwimAck,
-      seq: 1,
-      target: 0,
-      updates: [{ member: x!, incarnation: 0, status: SwimStatus.Suspect }],
-    }),
+    ackWith(1, x!, SwimStatus.Suspect),
     300,
   );
   const sent = gossips(401);

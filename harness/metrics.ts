@@ -514,13 +514,14 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
   let recvOk = true;
   let balances = true;
   for (let m = 0; m < record.members; m++) {
-    if (record.totals.sentDatagrams[m] !== p.fromMember[m]) {
+    const fromMember = p.fromMember[m]! + (p.broadcastFrom?.[m] ?? 0);
+    if (record.totals.sentDatagrams[m] !== fromMember) {
       sentOk = false;
       mismatches.push({
         member: m,
         field: "sentDatagrams",
         members: record.totals.sentDatagrams[m]!,
-        proxy: p.fromMember[m]!,
+        proxy: fromMember,
       });
     }
     if (record.totals.recvDatagrams[m] !== p.toMember[m]) {
@@ -534,7 +535,8 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
     }
     const judged = p.lostFrom[m]! + p.blackholedFrom[m]! + p.deadFrom[m]! + p.partitionedFrom[m]! +
       p.acceptedFrom[m]!;
-    if (judged !== p.fromMember[m]) balances = false;
+    // A broadcast is one datagram from the member and one judged copy per other subnet member.
+    if (judged !== p.fromMember[m]! + (p.fannedOutFrom?.[m] ?? 0)) balances = false;
   }
   const copies = sum(p.acceptedFrom) + sum(p.duplicatedFrom);
   if (copies !== sum(p.toMember) + sum(p.sendErrorsFrom) + p.queued + p.discarded) balances = false;
@@ -704,4 +706,146 @@ function eventsByPair(
   }
   for (const list of map.values()) list.sort((a, b) => a.atMs - b.atMs);
   return map;
+}
+
+/** Bytes by the level of the topology they cross (METRICS.md "Per-level bandwidth"). */
+export interface LevelBandwidth {
+  /** Subnets and domains of the run. */
+  readonly subnets: number;
+  /** Domains. */
+  readonly domains: number;
+  /** Unicast payload per member per nominal second that stayed inside the sender's subnet. */
+  readonly withinSubnetBytesPerSec: number;
+  /** ... that went to another subnet of the sender's domain. */
+  readonly crossSubnetBytesPerSec: number;
+  /** ... that went to another domain. */
+  readonly crossDomainBytesPerSec: number;
+  /** Per subnet: unicast payload per second leaving it for any other subnet (a router's load). */
+  readonly subnetOutBytesPerSec: { readonly mean: number; readonly max: number };
+  /** Per domain: unicast payload per second leaving it for another domain. */
+  readonly domainOutBytesPerSec: { readonly mean: number; readonly max: number };
+}
+
+/** Per-level bandwidth from the proxy's counts (what members actually sent, classified by destination). */
+export function levelBandwidth(
+  record: RunRecord,
+  levels: { readonly subnet: readonly number[]; readonly domain: readonly number[] },
+): LevelBandwidth | null {
+  const p = record.proxy;
+  if (!p || !p.crossSubnetBytesFrom || !p.crossDomainBytesFrom) return null;
+  const seconds = record.durationMs / 1000;
+  const n = record.members;
+  const subnets = new Map<number, number>();
+  const domains = new Map<number, number>();
+  let within = 0;
+  let crossSubnet = 0;
+  let crossDomain = 0;
+  for (let i = 0; i < n; i++) {
+    const cs = p.crossSubnetBytesFrom[i]!;
+    const cd = p.crossDomainBytesFrom[i]!;
+    within += p.fromMemberBytes[i]! - cs - cd;
+    crossSubnet += cs;
+    crossDomain += cd;
+    subnets.set(levels.subnet[i]!, (subnets.get(levels.subnet[i]!) ?? 0) + cs + cd);
+    domains.set(levels.domain[i]!, (domains.get(levels.domain[i]!) ?? 0) + cd);
+  }
+  const stat = (m: Map<number, number>) => {
+    const xs = [...m.values()].map((b) => b / seconds);
+    return { mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), max: Math.max(0, ...xs) };
+  };
+  return {
+    subnets: subnets.size,
+    domains: domains.size,
+    withinSubnetBytesPerSec: within / n / seconds,
+    crossSubnetBytesPerSec: crossSubnet / n / seconds,
+    crossDomainBytesPerSec: crossDomain / n / seconds,
+    subnetOutBytesPerSec: stat(subnets),
+    domainOutBytesPerSec: stat(domains),
+  };
+}
+
+/** Catastrophe-recovery broadcasts as the proxy saw them (METRICS.md "Broadcasts"). */
+export interface BroadcastReport {
+  /** Broadcast datagrams members sent. */
+  readonly broadcasts: number;
+  /** Copies the proxy fanned them out to (before loss, partitions and black holes). */
+  readonly copies: number;
+  /** Nominal seconds of run per broadcast, per subnet (the group's mean interval when there is one subnet). */
+  readonly meanIntervalSeconds: number | null;
+  /** Broadcast payload per member per nominal second (sent, not fanned out). */
+  readonly bytesPerSec: number;
+}
+
+/** Counts broadcasts from the proxy's counters. */
+export function broadcastReport(record: RunRecord, subnets: number): BroadcastReport | null {
+  const p = record.proxy;
+  if (!p || !p.broadcastFrom) return null;
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const broadcasts = sum(p.broadcastFrom);
+  const seconds = record.durationMs / 1000;
+  return {
+    broadcasts,
+    copies: sum(p.fannedOutFrom ?? []),
+    meanIntervalSeconds: broadcasts > 0 ? (seconds * subnets) / broadcasts : null,
+    bytesPerSec: sum(p.broadcastBytesFrom ?? []) / record.members / seconds,
+  };
+}
+
+/** How the groups on either side of a healed partition found each other again (METRICS.md "Re-merge"). */
+export interface Remerge {
+  /** When the partition was healed (nominal ms). */
+  readonly healedAtMs: number;
+  /** Partition label. */
+  readonly label: string;
+  /** Ordered (observer, subject) pairs across a cut link, both up at the heal, where the observer held the subject failed or had forgotten it. */
+  readonly pairs: number;
+  /** Of those, pairs where the observer trusted (or re-learned) the subject before the run ended. */
+  readonly remerged: number;
+  /** Median time from the heal to a pair's re-merge (ms), over re-merged pairs. */
+  readonly medianMs: number | null;
+  /** Time until every such pair had re-merged (ms), or null if some never did. */
+  readonly fullMs: number | null;
+}
+
+/** Re-merge after every healed partition. */
+export function remerges(record: RunRecord): Remerge[] {
+  const n = record.members;
+  const end = record.durationMs;
+  const byPair = eventsByPair(record.events);
+  const isDown = (m: number, t: number) =>
+    record.downs.some((d) => d.member === m && d.fromMs <= t && (d.toMs ?? end) > t);
+  const out: Remerge[] = [];
+  for (const p of record.partitions) {
+    if (p.toMs === null) continue;
+    const heal = p.toMs;
+    const delays: number[] = [];
+    let pairs = 0;
+    for (const link of p.cuts) {
+      const subject = Math.floor(link / n);
+      const observer = link % n;
+      if (isDown(subject, heal) || isDown(observer, heal)) continue;
+      const events = byPair.get(pairKey(observer, subject)) ?? [];
+      let failedBefore = false;
+      for (const e of events) {
+        if (e.atMs > heal) break;
+        if (e.kind === "failed" || e.kind === "removed") failedBefore = true;
+        else if (e.kind === "trusted" || e.kind === "joined") failedBefore = false;
+      }
+      if (!failedBefore) continue;
+      pairs++;
+      const back = events.find((e) => e.atMs > heal && (e.kind === "trusted" || e.kind === "joined"));
+      if (back) delays.push(back.atMs - heal);
+    }
+    if (pairs === 0) continue;
+    delays.sort((a, b) => a - b);
+    out.push({
+      healedAtMs: heal,
+      label: p.label,
+      pairs,
+      remerged: delays.length,
+      medianMs: quantile(delays, 0.5),
+      fullMs: delays.length === pairs ? delays[delays.length - 1]! : null,
+    });
+  }
+  return out;
 }

@@ -46,6 +46,20 @@ export interface ProxyOptions {
   readonly rules?: readonly RuleSpec[];
   /** Keep per-link counters (n² arrays) up to this many members. @default {1000} */
   readonly perLinkCountersUpTo?: number;
+  /**
+   * Subnet and domain of every member (multi-level gossip): bytes each member
+   * sends are then also counted by the level they cross, and a broadcast
+   * reaches the sender's subnet only. Absent: one subnet.
+   */
+  readonly levels?: { readonly subnet: readonly number[]; readonly domain: readonly number[] };
+  /**
+   * Bind one more public port, the subnet broadcast address: a datagram sent
+   * there is fanned out to every other member of the sender's subnet, each
+   * copy judged like a unicast datagram on its link. @default {false}
+   */
+  readonly broadcast?: boolean;
+  /** Port for the broadcast address; 0 or omitted means any free port. */
+  readonly broadcastPort?: number;
 }
 
 /** Per-link counts, row-major `[from * n + to]`. */
@@ -92,6 +106,20 @@ export interface ProxyCounters {
   readonly duplicatedFrom: number[];
   /** Copies of member i's datagrams whose relay send failed. */
   readonly sendErrorsFrom: number[];
+  /** Payload bytes from member i addressed to a member in another subnet of its domain. */
+  readonly crossSubnetBytesFrom?: number[];
+  /** Payload bytes from member i addressed to a member in another domain. */
+  readonly crossDomainBytesFrom?: number[];
+  /** Datagrams member i sent to the broadcast address (each counted once). */
+  readonly broadcastFrom?: number[];
+  /** Their payload bytes. */
+  readonly broadcastBytesFrom?: number[];
+  /**
+   * Copies made of member i's broadcasts, one per other member of its subnet;
+   * each is then judged like a datagram from i (so it appears in `lostFrom`,
+   * `acceptedFrom` and the rest, but not in `fromMember`).
+   */
+  readonly fannedOutFrom?: number[];
   /** Copies still in the delay queue. */
   readonly queued: number;
   /** Copies discarded from the delay queue when the proxy closed. */
@@ -161,15 +189,29 @@ export class UdpProxy {
     | "deadFrom"
     | "acceptedFrom"
     | "duplicatedFrom"
-    | "sendErrorsFrom",
+    | "sendErrorsFrom"
+    | "crossSubnetBytesFrom"
+    | "crossDomainBytesFrom"
+    | "broadcastFrom"
+    | "broadcastBytesFrom"
+    | "fannedOutFrom",
     Float64Array
   >;
+  readonly #subnet: Int32Array;
+  readonly #domain: Int32Array;
+  readonly #broadcastConn: Deno.DatagramConn | null;
+  /** The broadcast address's port, or 0 when there is none. */
+  readonly broadcastPort: number;
   readonly #links: Record<typeof LINK_FIELDS[number], Uint32Array> | null;
   /** Public port of each member, by index. */
   readonly publicPorts: readonly number[];
 
-  private constructor(options: ProxyOptions, conns: Deno.DatagramConn[]) {
+  private constructor(options: ProxyOptions, conns: Deno.DatagramConn[], broadcastConn: Deno.DatagramConn | null) {
     const n = options.memberPorts.length;
+    this.#subnet = Int32Array.from(options.levels?.subnet ?? new Array<number>(n).fill(0));
+    this.#domain = Int32Array.from(options.levels?.domain ?? new Array<number>(n).fill(0));
+    this.#broadcastConn = broadcastConn;
+    this.broadcastPort = broadcastConn ? boundPort(broadcastConn) : 0;
     this.#n = n;
     this.#conns = conns;
     this.#seed = options.seed;
@@ -192,6 +234,11 @@ export class UdpProxy {
       acceptedFrom: zeros(),
       duplicatedFrom: zeros(),
       sendErrorsFrom: zeros(),
+      crossSubnetBytesFrom: zeros(),
+      crossDomainBytesFrom: zeros(),
+      broadcastFrom: zeros(),
+      broadcastBytesFrom: zeros(),
+      fannedOutFrom: zeros(),
     };
     this.#links = n <= (options.perLinkCountersUpTo ?? 1000)
       ? Object.fromEntries(LINK_FIELDS.map((f) => [f, new Uint32Array(n * n)])) as Record<
@@ -210,17 +257,28 @@ export class UdpProxy {
     // Compile rules before binding anything, so bad input fails cleanly.
     const rules = (options.rules ?? []).map((spec) => new Rule(spec, n, options.seed));
     checkUniqueIds(rules);
+    if (options.levels) {
+      for (const field of ["subnet", "domain"] as const) {
+        const values = options.levels[field];
+        if (values.length !== n || values.some((v) => !Number.isInteger(v) || v < 0)) {
+          throw new RangeError(`'levels.${field}' must hold one integer >= 0 per member (${n})`);
+        }
+      }
+    }
     const conns: Deno.DatagramConn[] = [];
+    let broadcastConn: Deno.DatagramConn | null = null;
     try {
       for (let i = 0; i < n; i++) conns.push(bindUdp(options.publicPorts?.[i] ?? 0));
+      if (options.broadcast) broadcastConn = bindUdp(options.broadcastPort ?? 0);
     } catch (error) {
       for (const c of conns) c.close();
       throw error;
     }
-    const proxy = new UdpProxy(options, conns);
+    const proxy = new UdpProxy(options, conns, broadcastConn);
     proxy.#rules = rules;
     if ((options.loss ?? 0) > 0) proxy.setLoss(options.loss!);
     for (let j = 0; j < conns.length; j++) proxy.#loops.push(proxy.#relay(j));
+    if (broadcastConn) proxy.#loops.push(proxy.#fanOut(broadcastConn));
     return proxy;
   }
 
@@ -321,6 +379,11 @@ export class UdpProxy {
       acceptedFrom: Array.from(m.acceptedFrom),
       duplicatedFrom: Array.from(m.duplicatedFrom),
       sendErrorsFrom: Array.from(m.sendErrorsFrom),
+      crossSubnetBytesFrom: Array.from(m.crossSubnetBytesFrom),
+      crossDomainBytesFrom: Array.from(m.crossDomainBytesFrom),
+      broadcastFrom: Array.from(m.broadcastFrom),
+      broadcastBytesFrom: Array.from(m.broadcastBytesFrom),
+      fannedOutFrom: Array.from(m.fannedOutFrom),
       queued: this.#queue.size,
       discarded: this.#discarded,
       unknownSource: this.#unknownSource,
@@ -341,7 +404,7 @@ export class UdpProxy {
     if (this.#queueTimer !== undefined) clearTimeout(this.#queueTimer);
     this.#discarded += this.#queue.size;
     this.#queue.clear();
-    for (const c of this.#conns) {
+    for (const c of this.#broadcastConn ? [...this.#conns, this.#broadcastConn] : this.#conns) {
       try {
         c.close();
       } catch {
@@ -359,9 +422,7 @@ export class UdpProxy {
   async #relay(to: number): Promise<void> {
     const conn = this.#conns[to]!;
     const buffer = new Uint8Array(65536);
-    const n = this.#n;
     const m = this.#member;
-    const links = this.#links;
     while (!this.#closed) {
       let received: [Uint8Array, Deno.Addr];
       try {
@@ -371,68 +432,109 @@ export class UdpProxy {
         throw error;
       }
       const [bytes, addr] = received;
-      const source = addr as Deno.NetAddr;
-      const from = source.hostname === "127.0.0.1" ? this.#sourceIndex.get(source.port) : undefined;
-      if (from === undefined) {
-        this.#unknownSource++;
-        continue;
-      }
+      const from = this.#sourceOf(addr);
+      if (from === undefined) continue;
       m.fromMember[from]!++;
       m.fromMemberBytes[from]! += bytes.length;
-      const link = from * n + to;
-      if (this.#blackholed[from] === 1 || this.#blackholed[to] === 1) {
-        m.blackholedFrom[from]!++;
-        if (links) links.blackholed[link]!++;
-        continue;
+      if (this.#subnet[from] !== this.#subnet[to]) {
+        if (this.#domain[from] === this.#domain[to]) m.crossSubnetBytesFrom[from]! += bytes.length;
+        else m.crossDomainBytesFrom[from]! += bytes.length;
       }
-      if (this.#dead[to] === 1) {
-        m.deadFrom[from]!++;
-        continue;
+      await this.#judge(from, to, bytes);
+    }
+  }
+
+  /** The subnet broadcast address: every other member of the sender's subnet gets a copy, judged per link. */
+  async #fanOut(conn: Deno.DatagramConn): Promise<void> {
+    const buffer = new Uint8Array(65536);
+    const m = this.#member;
+    while (!this.#closed) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await conn.receive(buffer);
+      } catch (error) {
+        if (this.#closed) return;
+        throw error;
       }
-      if (this.#cutCount > 0 && this.#cut[link] === 1) {
-        m.partitionedFrom[from]!++;
-        if (links) links.partitioned[link]!++;
-        continue;
+      const [bytes, addr] = received;
+      const from = this.#sourceOf(addr);
+      if (from === undefined) continue;
+      m.broadcastFrom[from]!++;
+      m.broadcastBytesFrom[from]! += bytes.length;
+      const subnet = this.#subnet[from];
+      for (let to = 0; to < this.#n && !this.#closed; to++) {
+        if (to === from || this.#subnet[to] !== subnet) continue;
+        m.fannedOutFrom[from]!++;
+        await this.#judge(from, to, bytes);
       }
-      const fate = freshFate();
-      if (this.#rules.length > 0) {
-        const packet = { from, to, link, size: bytes.length, nowMs: absNowMs() };
-        for (const rule of this.#rules) {
-          if (!rule.matches(from, to)) continue;
-          rule.apply(packet, fate);
-          if (fate.dropped !== null) break;
-        }
+    }
+  }
+
+  #sourceOf(addr: Deno.Addr): number | undefined {
+    const source = addr as Deno.NetAddr;
+    const from = source.hostname === "127.0.0.1" ? this.#sourceIndex.get(source.port) : undefined;
+    if (from === undefined) this.#unknownSource++;
+    return from;
+  }
+
+  /** Judges one datagram (or broadcast copy) on the link from → to, and delivers, queues or drops it. */
+  async #judge(from: number, to: number, bytes: Uint8Array): Promise<void> {
+    const n = this.#n;
+    const m = this.#member;
+    const links = this.#links;
+    const link = from * n + to;
+    if (this.#blackholed[from] === 1 || this.#blackholed[to] === 1) {
+      m.blackholedFrom[from]!++;
+      if (links) links.blackholed[link]!++;
+      return;
+    }
+    if (this.#dead[to] === 1) {
+      m.deadFrom[from]!++;
+      return;
+    }
+    if (this.#cutCount > 0 && this.#cut[link] === 1) {
+      m.partitionedFrom[from]!++;
+      if (links) links.partitioned[link]!++;
+      return;
+    }
+    const fate = freshFate();
+    if (this.#rules.length > 0) {
+      const packet = { from, to, link, size: bytes.length, nowMs: absNowMs() };
+      for (const rule of this.#rules) {
+        if (!rule.matches(from, to)) continue;
+        rule.apply(packet, fate);
+        if (fate.dropped !== null) break;
       }
-      if (fate.dropped !== null) {
-        m.lostFrom[from]!++;
-        if (links) links.dropped[link]!++;
-        continue;
-      }
-      m.acceptedFrom[from]!++;
-      if (fate.copies > 1) {
-        m.duplicatedFrom[from]! += fate.copies - 1;
-        if (links) links.duplicated[link]! += fate.copies - 1;
-      }
-      if (links && fate.flipBits.length > 0) links.corrupted[link]!++;
-      if (links && fate.immediate) links.reordered[link]!++;
-      const delay = fate.immediate ? 0 : fate.delayMs;
-      if (links && delay > 0) links.delayed[link]!++;
-      if (delay === 0 && fate.flipBits.length === 0) {
-        // The common path: no copy of the buffer; awaited before the next receive reuses it.
-        for (let c = 0; c < fate.copies; c++) await this.#send(from, to, bytes);
-        continue;
-      }
-      const payload = bytes.slice();
-      for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
-      if (delay === 0) {
-        for (let c = 0; c < fate.copies; c++) await this.#send(from, to, payload);
-        continue;
-      }
-      const at = absNowMs() + delay;
-      for (let c = 0; c < fate.copies; c++) {
-        this.#queue.push({ at, seq: this.#queueSeq++, from, to, bytes: payload });
-        if (at < this.#queueArmedAt) this.#armQueue();
-      }
+    }
+    if (fate.dropped !== null) {
+      m.lostFrom[from]!++;
+      if (links) links.dropped[link]!++;
+      return;
+    }
+    m.acceptedFrom[from]!++;
+    if (fate.copies > 1) {
+      m.duplicatedFrom[from]! += fate.copies - 1;
+      if (links) links.duplicated[link]! += fate.copies - 1;
+    }
+    if (links && fate.flipBits.length > 0) links.corrupted[link]!++;
+    if (links && fate.immediate) links.reordered[link]!++;
+    const delay = fate.immediate ? 0 : fate.delayMs;
+    if (links && delay > 0) links.delayed[link]!++;
+    if (delay === 0 && fate.flipBits.length === 0) {
+      // The common path: no copy of the buffer; awaited before the next receive reuses it.
+      for (let c = 0; c < fate.copies; c++) await this.#send(from, to, bytes);
+      return;
+    }
+    const payload = bytes.slice();
+    for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
+    if (delay === 0) {
+      for (let c = 0; c < fate.copies; c++) await this.#send(from, to, payload);
+      return;
+    }
+    const at = absNowMs() + delay;
+    for (let c = 0; c < fate.copies; c++) {
+      this.#queue.push({ at, seq: this.#queueSeq++, from, to, bytes: payload });
+      if (at < this.#queueArmedAt) this.#armQueue();
     }
   }
 

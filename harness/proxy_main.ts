@@ -25,6 +25,7 @@ async function handle(command: ProxyCommand): Promise<ProxyReply> {
         id: command.id,
         ok: true,
         publicPorts: [...proxy.publicPorts],
+        broadcastPort: proxy.broadcastPort,
         pid: Deno.pid,
       };
     case "blackhole":

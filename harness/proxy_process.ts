@@ -43,6 +43,7 @@ export interface ProxyReply {
   readonly error?: string;
   readonly errorName?: string;
   readonly publicPorts?: number[];
+  readonly broadcastPort?: number;
   readonly pid?: number;
   readonly atMs?: number;
   readonly counters?: ProxyCounters;
@@ -62,6 +63,8 @@ export class ProxyProcess {
   #exited = false;
   /** Public port of each member, by index. */
   publicPorts: readonly number[] = [];
+  /** The broadcast address's port, or 0 when there is none. */
+  broadcastPort = 0;
   /** The child's process id. */
   readonly pid: number;
 
@@ -86,6 +89,7 @@ export class ProxyProcess {
     try {
       const reply = await proxy.#call({ op: "start", options });
       proxy.publicPorts = reply.publicPorts ?? [];
+      proxy.broadcastPort = reply.broadcastPort ?? 0;
     } catch (error) {
       await proxy.close();
       throw error;

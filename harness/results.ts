@@ -7,11 +7,22 @@
  */
 
 import type { GossipConfig } from "../lib/config.ts";
-import type { Bandwidth, CrashDetection, Mistakes, Noise, ProxyReport, Spread } from "./metrics.ts";
+import type {
+  Bandwidth,
+  BroadcastReport,
+  CrashDetection,
+  LevelBandwidth,
+  Mistakes,
+  Noise,
+  ProxyReport,
+  Remerge,
+  Spread,
+} from "./metrics.ts";
 import type { MachineFacts } from "./noise.ts";
 import type { Fault } from "./fault_schedule.ts";
-import type { SwimSettings } from "./shard_protocol.ts";
-import type { PhiOptions } from "../lib/basic_gossip.ts";
+import type { DetectorName, NeighborSettings, SwimSettings } from "./shard_protocol.ts";
+import type { DisseminationStyle, PhiOptions } from "../lib/basic_gossip.ts";
+import type { Scenario } from "./scenario.ts";
 import type { HistogramData } from "../lib/histogram.ts";
 
 /** Propagation episodes of a run (when the scenario measures them). */
@@ -90,7 +101,15 @@ export interface RunResult {
     /** Quiet time after the schedule, before measurement ended (nominal ms). */
     readonly recoveryMs: number;
     /** Which detector ran. */
-    readonly detector: "basic" | "swim" | "phi";
+    readonly detector: DetectorName;
+    /** Gossip style of the basic and phi detectors (absent in results before it existed: push). */
+    readonly dissemination?: DisseminationStyle;
+    /** Virtual domains and subnets, or null for one subnet. */
+    readonly topology?: { readonly domains: number; readonly subnetsPerDomain: number } | null;
+    /** Catastrophe recovery settings, or null when off. */
+    readonly catastrophe?: Scenario["catastrophe"];
+    /** The neighbour-ping detector's settings (null for other detectors). */
+    readonly neighbor?: NeighborSettings | null;
     /** Phi accrual settings (null unless the detector is phi). */
     readonly phi: Required<PhiOptions> | null;
     /** SWIM's settings (null for the basic detector). */
@@ -128,6 +147,12 @@ export interface RunResult {
   readonly noise: Noise;
   /** Propagation episodes, or null when the scenario did not measure them. */
   readonly episodes: EpisodeSummary | null;
+  /** Bytes by topology level, or null without a topology (absent in older results). */
+  readonly levels?: LevelBandwidth | null;
+  /** Catastrophe-recovery broadcasts, or null when off. */
+  readonly broadcasts?: BroadcastReport | null;
+  /** Re-merge after each healed partition that split members' views. */
+  readonly remerges?: readonly Remerge[];
 }
 
 /** Converts the gossip config into the result's config block. */

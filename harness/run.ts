@@ -17,6 +17,9 @@ import { formatMemberId, loopbackId } from "../lib/member_id.ts";
 import { absNowMs, RunClock } from "./clock.ts";
 import {
   bandwidth,
+  broadcastReport,
+  levelBandwidth,
+  remerges,
   type BandwidthSample,
   detectionPerCrash,
   type DownInterval,
@@ -185,6 +188,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         detector: sc.detector,
         ...(sc.swim ? { swim: sc.swim } : {}),
         ...(sc.phi ? { phi: sc.phi } : {}),
+        ...(sc.neighbor ? { neighbor: sc.neighbor } : {}),
+        style: sc.dissemination,
+        ...(sc.topology ? { topology: sc.topology.levels } : {}),
+        ...(sc.catastrophe
+          ? { catastrophe: { exponent: sc.catastrophe.exponent, reportAfterMs: sc.catastrophe.reportAfterMs } }
+          : {}),
       },
       speedup: sc.speedup,
       basePort: sc.basePort,
@@ -253,13 +262,15 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       publicPorts: sc.basePort > 0 ? pool.privatePorts.map((p) => p + sc.members) : [],
       seed: sc.seed,
       loss: sc.loss,
+      ...(sc.topology ? { levels: sc.topology.levels } : {}),
+      broadcast: sc.catastrophe !== null,
     });
     proxyUsageBefore = await proxy.usage();
     const publicIds = proxy.publicPorts.map((port) => loopbackId(port));
     indexOfPublicId = new Map(publicIds.map((id, i) => [id, i]));
     const startAbs = absNowMs() + 100;
     clock = new RunClock(startAbs, sc.speedup);
-    pool.begin(publicIds, startAbs);
+    pool.begin(publicIds, startAbs, proxy.broadcastPort > 0 ? loopbackId(proxy.broadcastPort) : undefined);
     for (const member of sc.failedMembers) {
       applied.push({ atMs: 0, type: "crash", member, fault: -1 });
       down.add(member);
@@ -493,6 +504,10 @@ function buildResult(
       recoveryMs: sc.recoveryMs,
       failed: sc.failedMembers.length,
       detector: sc.detector,
+      dissemination: sc.dissemination,
+      topology: sc.topology ? { domains: sc.topology.domains, subnetsPerDomain: sc.topology.subnetsPerDomain } : null,
+      catastrophe: sc.catastrophe,
+      neighbor: sc.neighbor,
       swim: sc.swim,
       phi: sc.phi,
       faithfulLatenessFraction: sc.faithfulLatenessFraction,
@@ -518,6 +533,11 @@ function buildResult(
     },
     noise: n,
     episodes: null,
+    levels: sc.topology ? levelBandwidth(record, sc.topology.levels) : null,
+    broadcasts: sc.catastrophe
+      ? broadcastReport(record, sc.topology ? sc.topology.domains * sc.topology.subnetsPerDomain : 1)
+      : null,
+    remerges: remerges(record),
   };
 }
 

@@ -15,8 +15,15 @@ import { ImpairmentError } from "./impairments/impairment.ts";
 import { Rule, type RuleSpec } from "./impairments/rule.ts";
 import { PARTITION_SHAPES, type PartitionShape } from "./partitions.ts";
 import type { Hosting } from "./shard_pool.ts";
-import type { SwimSettings } from "./shard_protocol.ts";
-import type { PhiOptions } from "../lib/basic_gossip.ts";
+import {
+  DETECTOR_NAMES,
+  type DetectorName,
+  type MemberLevels,
+  type NeighborSettings,
+  type SwimSettings,
+} from "./shard_protocol.ts";
+import { DISSEMINATION_STYLES, type DisseminationStyle, type PhiOptions } from "../lib/basic_gossip.ts";
+import { broadcastExponentFor } from "../lib/model/catastrophe.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -97,7 +104,37 @@ export interface ScenarioInput {
    */
   readonly hosting?: Hosting;
   /** Which detector the members run. @default {"basic"} */
-  readonly detector?: "basic" | "swim" | "phi";
+  readonly detector?: DetectorName;
+  /** How the basic (or phi) detector's gossip exchanges state. @default {"push"} */
+  readonly dissemination?: DisseminationStyle;
+  /**
+   * Virtual domains and subnets (paper section 4): members are split into
+   * `domains * subnetsPerDomain` subnets of consecutive indices. The basic and
+   * phi detectors then choose targets by level (another subnet w.p. 1/n,
+   * another domain w.p. 1/(n m)); the proxy counts the bytes each level
+   * carries for every detector. Absent: one subnet, uniform targets.
+   */
+  readonly topology?: {
+    /** Domains. @default {1} */
+    readonly domains?: number;
+    /** Subnets in each domain. @default {1} */
+    readonly subnetsPerDomain?: number;
+  };
+  /**
+   * Catastrophe recovery (paper section 5; basic and phi detectors): each
+   * member broadcasts its list to its subnet once per second with probability
+   * (t/20)^a, and reports a silent member only after `reportAfter`.
+   */
+  readonly catastrophe?: {
+    /** The mean time between broadcasts a is chosen for (seconds). @default {10} */
+    readonly meanIntervalSeconds?: number;
+    /** The exponent a itself (overrides `meanIntervalSeconds`). */
+    readonly exponent?: number;
+    /** Silence before a member is reported failed (gossip to it stops at T_fail). @default {{ tFail: 1 }} */
+    readonly reportAfter?: DurationSpec;
+  };
+  /** The lecture's neighbour-ping detector's settings (with `detector: "neighbor"`). */
+  readonly neighbor?: Partial<NeighborSettings>;
   /** Phi accrual settings (with `detector: "phi"`; the gossip is the basic detector's). */
   readonly phi?: PhiOptions;
   /** SWIM's settings (with `detector: "swim"`). */
@@ -184,7 +221,26 @@ export interface Scenario {
   /** Where members run. */
   readonly hosting: Hosting;
   /** Which detector the members run. */
-  readonly detector: "basic" | "swim" | "phi";
+  readonly detector: DetectorName;
+  /** Gossip style of the basic and phi detectors ("push" for the others, which ignore it). */
+  readonly dissemination: DisseminationStyle;
+  /** Virtual domains and subnets, or null for one subnet. */
+  readonly topology:
+    | {
+      readonly domains: number;
+      readonly subnetsPerDomain: number;
+      /** Subnet and domain of every member. */
+      readonly levels: MemberLevels;
+    }
+    | null;
+  /** Catastrophe recovery, filled, or null when off. */
+  readonly catastrophe: {
+    readonly meanIntervalSeconds: number;
+    readonly exponent: number;
+    readonly reportAfterMs: number;
+  } | null;
+  /** The neighbour-ping detector's settings, filled (null for other detectors). */
+  readonly neighbor: NeighborSettings | null;
   /** Phi accrual settings, filled (null unless `detector` is "phi"). */
   readonly phi: Required<PhiOptions> | null;
   /** SWIM's settings, filled (null for the basic detector). */
@@ -284,7 +340,26 @@ const schema = z.strictObject({
   impairments: z.array(z.record(z.string(), z.unknown())).optional(),
   recovery: duration.optional(),
   hosting: z.enum(["workers", "processes"]).optional(),
-  detector: z.enum(["basic", "swim", "phi"]).optional(),
+  detector: z.enum(DETECTOR_NAMES).optional(),
+  dissemination: z.enum(DISSEMINATION_STYLES).optional(),
+  topology: z.strictObject({
+    domains: z.number().int().min(1).optional(),
+    subnetsPerDomain: z.number().int().min(1).optional(),
+  }).optional(),
+  catastrophe: z.strictObject({
+    meanIntervalSeconds: z.number().gt(1).lt(20).optional(),
+    exponent: z.number().positive().finite().optional(),
+    reportAfter: duration.optional(),
+  }).optional(),
+  neighbor: z.strictObject({
+    pingIntervalMs: z.number().positive().finite().optional(),
+    pingTimeoutMs: z.number().positive().finite().optional(),
+    missesToSuspect: z.number().int().min(1).max(1000).optional(),
+    neighborsPerSide: z.number().int().min(1).max(16).optional(),
+    quorum: z.number().int().min(1).max(32).optional(),
+    noticeIntervalMs: z.number().positive().finite().optional(),
+    membershipIntervalMs: z.number().positive().finite().optional(),
+  }).optional(),
   phi: z.strictObject({
     threshold: z.number().gt(0).finite().optional(),
     window: z.number().int().min(2).max(10_000).optional(),
@@ -541,6 +616,82 @@ export function resolveScenario(input: unknown): Scenario {
   if (detector !== "swim" && s.swim) {
     throw new ScenarioError("swim", "Invalid scenario: 'swim' settings need detector: \"swim\"");
   }
+  if (detector !== "neighbor" && s.neighbor) {
+    throw new ScenarioError("neighbor", `Invalid scenario: 'neighbor' settings need detector: "neighbor" (not "${detector}")`);
+  }
+  const gossiping = detector === "basic" || detector === "phi";
+  for (const field of ["dissemination", "catastrophe"] as const) {
+    if (s[field] !== undefined && !gossiping) {
+      throw new ScenarioError(
+        field,
+        `Invalid scenario: '${field}' is a setting of the basic and phi detectors' gossip, not of detector "${detector}"`,
+      );
+    }
+  }
+  let topology: Scenario["topology"] = null;
+  if (s.topology) {
+    const domains = s.topology.domains ?? 1;
+    const subnetsPerDomain = s.topology.subnetsPerDomain ?? 1;
+    const subnets = domains * subnetsPerDomain;
+    if (subnets > members) {
+      throw new ScenarioError(
+        "topology.subnetsPerDomain",
+        `Invalid scenario: 'topology' asks for ${subnets} subnets (domains x subnetsPerDomain) but there are only ${members} members`,
+      );
+    }
+    // Consecutive indices, sizes differing by at most one.
+    const subnet = Array.from({ length: members }, (_, i) => Math.floor((i * subnets) / members));
+    topology = {
+      domains,
+      subnetsPerDomain,
+      levels: { subnet, domain: subnet.map((k) => Math.floor(k / subnetsPerDomain)) },
+    };
+  }
+  let catastrophe: Scenario["catastrophe"] = null;
+  if (s.catastrophe) {
+    const meanIntervalSeconds = s.catastrophe.meanIntervalSeconds ?? 10;
+    // a is chosen for the broadcast domain: one subnet.
+    const subnetSize = topology ? Math.ceil(members / (topology.domains * topology.subnetsPerDomain)) : members;
+    const exponent = s.catastrophe.exponent ?? broadcastExponentFor(subnetSize, meanIntervalSeconds);
+    const reportAfterMs = resolveDuration(s.catastrophe.reportAfter ?? { tFail: 1 }, gossip);
+    if (!(reportAfterMs >= gossip.tFailMs && reportAfterMs <= gossip.tCleanupMs)) {
+      throw new ScenarioError(
+        "catastrophe.reportAfter",
+        `Invalid scenario: 'catastrophe.reportAfter' must be between T_fail (${gossip.tFailMs} ms) and T_cleanup (${gossip.tCleanupMs} ms): current value is ${reportAfterMs} ms`,
+      );
+    }
+    catastrophe = { meanIntervalSeconds, exponent, reportAfterMs };
+  }
+  let neighbor: NeighborSettings | null = null;
+  if (detector === "neighbor") {
+    const n = s.neighbor ?? {};
+    neighbor = {
+      pingIntervalMs: n.pingIntervalMs ?? 1000,
+      pingTimeoutMs: n.pingTimeoutMs ?? Math.min(500, (n.pingIntervalMs ?? 1000) / 2),
+      missesToSuspect: n.missesToSuspect ?? 3,
+      neighborsPerSide: n.neighborsPerSide ?? 2,
+      quorum: n.quorum ?? 2,
+      noticeIntervalMs: n.noticeIntervalMs ?? 100,
+      membershipIntervalMs: n.membershipIntervalMs ?? 2 * gossip.tGossipMs,
+    };
+    if (!(neighbor.pingTimeoutMs < neighbor.pingIntervalMs)) {
+      throw new ScenarioError(
+        "neighbor.pingTimeoutMs",
+        `Invalid scenario: detector "neighbor": 'neighbor.pingTimeoutMs' must be below 'neighbor.pingIntervalMs' (${neighbor.pingIntervalMs}): current value is ${neighbor.pingTimeoutMs}`,
+      );
+    }
+    if (neighbor.quorum > 2 * neighbor.neighborsPerSide) {
+      throw new ScenarioError(
+        "neighbor.quorum",
+        `Invalid scenario: detector "neighbor": 'neighbor.quorum' must be <= 2 * 'neighbor.neighborsPerSide' (${
+          2 * neighbor.neighborsPerSide
+        } pingers): current value is ${neighbor.quorum}`,
+      );
+    }
+    if (s.measureEpisodes) {
+      throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic and phi detectors");
+    }
+  }
   if (detector !== "phi" && s.phi) {
     throw new ScenarioError("phi", "Invalid scenario: 'phi' settings need detector: \"phi\"");
   }
@@ -582,8 +733,14 @@ export function resolveScenario(input: unknown): Scenario {
       throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic detector");
     }
   }
-  const periodMs = swim ? swim.protocolPeriodMs : gossip.tGossipMs;
-  const silenceMs = swim ? swim.suspicionTimeoutMs + 2 * swim.protocolPeriodMs : gossip.tFailMs;
+  const periodMs = swim ? swim.protocolPeriodMs : neighbor ? neighbor.pingIntervalMs : gossip.tGossipMs;
+  const silenceMs = swim
+    ? swim.suspicionTimeoutMs + 2 * swim.protocolPeriodMs
+    : neighbor
+    ? (neighbor.missesToSuspect + 2) * neighbor.pingIntervalMs
+    : catastrophe
+    ? catastrophe.reportAfterMs
+    : gossip.tFailMs;
   const hosting = s.hosting ?? "workers";
   let layout: number[][] | null = null;
   if (hosting === "processes") {
@@ -622,6 +779,10 @@ export function resolveScenario(input: unknown): Scenario {
     hosting,
     layout,
     detector,
+    dissemination: gossiping ? s.dissemination ?? "push" : "push",
+    topology,
+    catastrophe,
+    neighbor,
     swim,
     phi,
     periodMs,

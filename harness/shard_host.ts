@@ -10,6 +10,7 @@
 
 import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
 import { createSwimDetector } from "../lib/swim.ts";
+import { createNeighborDetector } from "../lib/neighbor.ts";
 import { DETECTOR_EVENT_KINDS, type DetectorEvent } from "../lib/detector.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { deriveSeed, seededPrng } from "../lib/prng.ts";
@@ -31,7 +32,9 @@ let pendingEvents: number[] = [];
 let tracker: EpisodeTracker | undefined;
 let localOrigins: number[] = [];
 let runClock: RunClock | undefined;
-let startInfo: { clock: RunClock; publicIds: readonly number[]; indexOf: Map<number, number> } | undefined;
+let startInfo:
+  | { clock: RunClock; publicIds: readonly number[]; indexOf: Map<number, number>; broadcastId?: number }
+  | undefined;
 const restarts = new Map<number, number>();
 
 /** Builds a member: a fresh detector (fresh heartbeat) over `transport`. */
@@ -66,6 +69,13 @@ function makeHost(
     });
     return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents);
   }
+  const neighbor = cfg.config.neighbor;
+  if (cfg.config.detector === "neighbor" && neighbor) {
+    const detector = createNeighborDetector({ self: publicIds[index]!, members: publicIds, ...neighbor, rng, startMs });
+    return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents);
+  }
+  const levels = cfg.config.topology;
+  const catastrophe = cfg.config.catastrophe;
   const detector = createBasicGossipDetector({
     self: publicIds[index]!,
     members: publicIds,
@@ -75,6 +85,26 @@ function makeHost(
     rng,
     startMs,
     ...(cfg.config.detector === "phi" && cfg.config.phi ? { phi: cfg.config.phi } : {}),
+    ...(cfg.config.style ? { style: cfg.config.style } : {}),
+    ...(levels
+      ? {
+        topology: {
+          levelOf: (id: number) => {
+            const i = indexOf.get(id);
+            return i === undefined ? undefined : { domain: levels.domain[i]!, subnet: levels.subnet[i]! };
+          },
+        },
+      }
+      : {}),
+    ...(catastrophe && startInfo!.broadcastId !== undefined
+      ? {
+        catastrophe: {
+          broadcastAddress: startInfo!.broadcastId,
+          exponent: catastrophe.exponent,
+          reportAfterMs: catastrophe.reportAfterMs,
+        },
+      }
+      : {}),
     ...(tracker
       ? {
         onHeartbeat: (counter: number, atMs: number) => {
@@ -193,7 +223,12 @@ async function handle(message: ToShard): Promise<void> {
       if (cfg.episodes) tracker = new EpisodeTracker(cfg.episodes);
       counters = new MemberCounters(members.length);
       scheduler = new Scheduler((slot) => hosts[slot]!.tick());
-      startInfo = { clock, publicIds: message.publicIds, indexOf };
+      startInfo = {
+        clock,
+        publicIds: message.publicIds,
+        indexOf,
+        ...(message.broadcastId !== undefined ? { broadcastId: message.broadcastId } : {}),
+      };
       hosts = members.map((index, slot) => makeHost(index, slot, transports[slot]!, 0, 0));
       for (const host of hosts) host.start();
       flushTimer = setInterval(flushEvents, 200);

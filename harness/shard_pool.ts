@@ -173,8 +173,12 @@ export class ShardPool {
   }
 
   /** Starts every member: the run's clock starts at `startAbsMs`. */
-  begin(publicIds: readonly number[], startAbsMs: number): void {
-    this.#workers.forEach((w) => w.post({ type: "start", publicIds, startAbsMs } satisfies ToShard));
+  begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): void {
+    this.#workers.forEach((w) =>
+      w.post(
+        { type: "start", publicIds, startAbsMs, ...(broadcastId !== undefined ? { broadcastId } : {}) } satisfies ToShard,
+      )
+    );
   }
 
   /**

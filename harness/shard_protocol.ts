@@ -6,7 +6,7 @@
  */
 
 import type { HistogramData, HistogramSummary } from "../lib/histogram.ts";
-import type { PhiOptions } from "../lib/basic_gossip.ts";
+import type { DisseminationStyle, PhiOptions } from "../lib/basic_gossip.ts";
 
 /** What the coordinator can do to one hosted member. */
 export type MemberAction = "kill" | "restart" | "pause" | "resume";
@@ -29,10 +29,15 @@ export interface SwimSettings {
   readonly gossipNodes: number;
 }
 
+/** The detectors a scenario can run. */
+export const DETECTOR_NAMES = ["basic", "swim", "phi", "neighbor"] as const;
+/** One of {@linkcode DETECTOR_NAMES}. */
+export type DetectorName = typeof DETECTOR_NAMES[number];
+
 /** Detector choice and timings a shard needs (nominal ms). */
 export interface ShardDetectorConfig {
   /** Which detector the members run. @default {"basic"} */
-  readonly detector?: "basic" | "swim" | "phi";
+  readonly detector?: DetectorName;
   /** Phi accrual settings when `detector` is "phi". */
   readonly phi?: PhiOptions;
   readonly tGossipMs: number;
@@ -40,6 +45,40 @@ export interface ShardDetectorConfig {
   readonly tCleanupMs: number;
   /** SWIM's settings when `detector` is "swim". */
   readonly swim?: SwimSettings;
+  /** Gossip style of the basic and phi detectors. @default {"push"} */
+  readonly style?: DisseminationStyle;
+  /** Subnet and domain of every member, by global index (multi-level gossip). */
+  readonly topology?: MemberLevels;
+  /** Catastrophe recovery: p(t) exponent and report delay (nominal ms). */
+  readonly catastrophe?: { readonly exponent: number; readonly reportAfterMs: number };
+  /** The lecture's neighbour-ping detector's settings when `detector` is "neighbor". */
+  readonly neighbor?: NeighborSettings;
+}
+
+/** Subnet and domain of every member, by global index (subnet numbers unique across domains). */
+export interface MemberLevels {
+  /** Subnet of member i. */
+  readonly subnet: readonly number[];
+  /** Domain of member i. */
+  readonly domain: readonly number[];
+}
+
+/** The lecture's neighbour-ping detector's settings (nominal ms). */
+export interface NeighborSettings {
+  /** Ping period. */
+  readonly pingIntervalMs: number;
+  /** Ack timeout, below the ping period. */
+  readonly pingTimeoutMs: number;
+  /** Consecutive unanswered pings before a pinger suspects. */
+  readonly missesToSuspect: number;
+  /** Neighbours pinged on each side of the ring. */
+  readonly neighborsPerSide: number;
+  /** Pingers that must agree. */
+  readonly quorum: number;
+  /** Failure-notice gossip period. */
+  readonly noticeIntervalMs: number;
+  /** Membership gossip period. */
+  readonly membershipIntervalMs: number;
 }
 
 /** Coordinator → shard. */
@@ -64,6 +103,8 @@ export type ToShard =
     /** Public address (member id) of every member, by global index. */
     readonly publicIds: readonly number[];
     readonly startAbsMs: number;
+    /** The proxy's broadcast address (catastrophe recovery), if any. */
+    readonly broadcastId?: number;
   }
   /** Heartbeat origins produced in other shards: flat triples (source index, counter, nominal ms). */
   | { readonly type: "origins"; readonly origins: number[] }

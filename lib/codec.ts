@@ -53,18 +53,62 @@ export const MessageKind = {
   SwimPingReq: 4,
   /** SWIM (memberlist-style): membership updates only, gossiped on their own schedule. */
   SwimGossip: 5,
+  /** Pull gossip: "send me your list" (no entries); answered with a HeartbeatList. */
+  PullRequest: 6,
+  /** Push-pull gossip: the sender's list, to be answered with the receiver's (a HeartbeatList). */
+  PushPull: 7,
+  /** Digest-then-fetch, step 1: the sender's (member, counter) digest. */
+  DigestSyn: 8,
+  /**
+   * Digest-then-fetch, step 2: the first `stateCount` entries are newer state
+   * for the digest's sender; the rest are requests (the receiver's counter for
+   * members where the digest was newer), answered with a HeartbeatList.
+   */
+  DigestAck: 9,
+  /** Catastrophe recovery: a whole list sent to the subnet's broadcast address. */
+  Broadcast: 10,
+  /** The lecture's neighbour-ping detector (see neighbor.ts): ping. */
+  NeighborPing: 11,
+  /** Neighbour-ping detector: answer to a ping. */
+  NeighborAck: 12,
+  /** Neighbour-ping detector: a pinger accuses a member (to the member's other pingers). */
+  NeighborAccuse: 13,
+  /** Neighbour-ping detector: failure (or refutation) notices, gossiped fast. */
+  NeighborNotice: 14,
+  /** Neighbour-ping detector: the membership list, gossiped slowly. */
+  NeighborMembership: 15,
 } as const;
 /** A message kind number. */
 export type MessageKind = typeof MessageKind[keyof typeof MessageKind];
 
+/** The kinds that carry a list of 8-byte (member, counter) entries. */
+export const LIST_KINDS: readonly ListKind[] = [
+  MessageKind.HeartbeatList,
+  MessageKind.PullRequest,
+  MessageKind.PushPull,
+  MessageKind.DigestSyn,
+  MessageKind.DigestAck,
+  MessageKind.Broadcast,
+];
+/** A message kind that carries a list of (member, counter) entries. */
+export type ListKind =
+  | typeof MessageKind.HeartbeatList
+  | typeof MessageKind.PullRequest
+  | typeof MessageKind.PushPull
+  | typeof MessageKind.DigestSyn
+  | typeof MessageKind.DigestAck
+  | typeof MessageKind.Broadcast;
+
 /** A decoded heartbeat list, as parallel arrays (no per-entry objects). */
 export interface HeartbeatList {
   /** Message kind. */
-  readonly kind: typeof MessageKind.HeartbeatList;
+  readonly kind: ListKind;
   /** Member ids, one per entry. */
   readonly members: Float64Array;
   /** The 16-bit wire counters, one per entry. */
   readonly counters: Uint16Array;
+  /** DigestAck only: how many leading entries are state (the rest are requests); else every entry. */
+  readonly stateCount: number;
 }
 
 /** Every decoded message. */
@@ -99,9 +143,13 @@ export type DecodeErrorReason =
   | "checksum"
   | "entry";
 
-/** Encoded size of a heartbeat list with `entries` entries. */
-export function heartbeatListBytes(entries: number): number {
-  return HEADER_BYTES + ENTRY_BYTES * entries;
+/** Encoded size of a heartbeat list with `entries` entries (a DigestAck has 2 bytes more). */
+export function heartbeatListBytes(entries: number, kind: ListKind = MessageKind.HeartbeatList): number {
+  return HEADER_BYTES + listBodyBytes(entries, kind);
+}
+
+function listBodyBytes(entries: number, kind: number): number {
+  return (kind === MessageKind.DigestAck ? 2 : 0) + ENTRY_BYTES * entries;
 }
 
 /**
@@ -111,16 +159,25 @@ export function heartbeatListBytes(entries: number): number {
 export function encodeHeartbeatList(
   members: ArrayLike<MemberId>,
   counters: ArrayLike<number>,
-  count = members.length,
+  count: number = members.length,
+  kind: ListKind = MessageKind.HeartbeatList,
+  stateCount: number = count,
 ): Uint8Array {
   if (count > MAX_ENTRIES) {
     throw new RangeError(
       `Cannot encode a heartbeat list as it has ${count} entries: at most ${MAX_ENTRIES} fit in a datagram`,
     );
   }
-  const bytes = new Uint8Array(heartbeatListBytes(count));
+  if (!(stateCount >= 0 && stateCount <= count)) {
+    throw new RangeError(`Cannot encode a state count of ${stateCount} for ${count} entries`);
+  }
+  const bytes = new Uint8Array(heartbeatListBytes(count, kind));
   const view = new DataView(bytes.buffer);
   let at = HEADER_BYTES;
+  if (kind === MessageKind.DigestAck) {
+    view.setUint16(at, stateCount);
+    at += 2;
+  }
   for (let i = 0; i < count; i++) {
     const id = members[i]!;
     view.setUint32(at, Math.floor(id / 65536));
@@ -128,7 +185,7 @@ export function encodeHeartbeatList(
     view.setUint16(at + 6, counters[i]! & 0xffff);
     at += ENTRY_BYTES;
   }
-  return sealDatagram(bytes, MessageKind.HeartbeatList, count);
+  return sealDatagram(bytes, kind, count);
 }
 
 /**
@@ -153,7 +210,7 @@ export function sealDatagram(bytes: Uint8Array, kind: MessageKind, count: number
 export function openDatagram(
   bytes: Uint8Array,
   kinds: readonly number[],
-  bodyBytes: (count: number) => number,
+  bodyBytes: (count: number, kind: number) => number,
 ): { kind: number; count: number; view: DataView } {
   if (bytes.length < HEADER_BYTES) {
     throw new DecodeError(
@@ -169,7 +226,7 @@ export function openDatagram(
   if (!kinds.includes(kind)) throw new DecodeError("kind", 1, `Cannot decode message kind ${kind}: unknown here`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint16(2);
-  const expected = HEADER_BYTES + bodyBytes(count);
+  const expected = HEADER_BYTES + bodyBytes(count, kind);
   if (bytes.length !== expected) {
     throw new DecodeError(
       "length",
@@ -193,14 +250,26 @@ const ZERO4 = new Uint8Array(4);
  * Decodes one datagram. Throws {@linkcode DecodeError} for anything that is
  * not a well-formed message of a known kind: truncated or oversized, wrong
  * version, unknown kind, entry count not matching the length, checksum
- * mismatch, port 0, or a member listed twice.
+ * mismatch, port 0, a member listed twice, a pull request with entries,
+ * or a DigestAck whose state count exceeds its entries.
  */
 export function decodeMessage(bytes: Uint8Array): Message {
-  const { count, view } = openDatagram(bytes, [MessageKind.HeartbeatList], (n) => ENTRY_BYTES * n);
+  const { kind, count, view } = openDatagram(bytes, LIST_KINDS, listBodyBytes);
+  if (kind === MessageKind.PullRequest && count !== 0) {
+    throw new DecodeError("entry", 2, `Cannot decode a pull request with ${count} entries: it carries none`);
+  }
   const members = new Float64Array(count);
   const counters = new Uint16Array(count);
   const seen = new Set<number>();
   let at = HEADER_BYTES;
+  let stateCount = count;
+  if (kind === MessageKind.DigestAck) {
+    stateCount = view.getUint16(at);
+    if (stateCount > count) {
+      throw new DecodeError("entry", at, `Cannot decode a state count of ${stateCount} for ${count} entries`);
+    }
+    at += 2;
+  }
   for (let i = 0; i < count; i++) {
     const port = view.getUint16(at + 4);
     if (port === 0) {
@@ -223,7 +292,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     counters[i] = view.getUint16(at + 6);
     at += ENTRY_BYTES;
   }
-  return { kind: MessageKind.HeartbeatList, members, counters };
+  return { kind: kind as ListKind, members, counters, stateCount };
 }
 
 /**

@@ -6,9 +6,10 @@
 
 import type { ScenarioInput } from "../harness/scenario.ts";
 import accuracy from "./accuracy.ts";
+import catastrophe from "./catastrophe.ts";
 import compare from "./compare.ts";
 import demo from "./demo.ts";
 import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
-export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare };
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare, catastrophe };

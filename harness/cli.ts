@@ -19,7 +19,7 @@ import { revalidate, runValidation, validationScenario } from "./validate_run.ts
 import { recomposeClaims, runClaims } from "./claims.ts";
 import { measureProxyCost } from "./proxy_cost.ts";
 import { findFastestFaithful } from "./fastest.ts";
-import { COMPARABLE, type Comparable, runComparison } from "./compare.ts";
+import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS, runComparison } from "./compare.ts";
 import { type Report, runReport, suiteReport, writeReport } from "./html_report.ts";
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "./bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
@@ -486,20 +486,28 @@ function buildProgram() {
     });
 
   program.command("compare")
-    .description("run one scenario once per detector (same group, faults and seed) and print them side by side")
+    .description(
+      "run one scenario once per variant (same group, faults and seed) and print them side by side: detectors " +
+        "(basic, swim, lifeguard, phi, neighbor), gossip styles (push, pull, push-pull, digest, topology-aware, " +
+        "multi-level) or catastrophe recovery (broadcast, no-broadcast)",
+    )
     .argument("<scenario>", `built-in scenario name or a scenario .json file`)
-    .option("--detectors <list>", `comma list of ${COMPARABLE.join(", ")}`, COMPARABLE.join(","))
+    .option("--variants <list>", `comma list of ${COMPARABLE.join(", ")}`, DETECTOR_VARIANTS.join(","))
+    .option("--detectors <list>", "alias of --variants")
+    .option("--equal-budget", "scale SWIM's, Lifeguard's and the neighbour detector's periods to spend B (pilot run)")
     .option("-n, --members <n>", "members in the group (2-8187)", integer(2, 8187))
     .option("--loss <p>", "Bernoulli loss the proxy applies to every link, in [0, 1]", number(0, 1))
     .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }))
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff))
+    .option("--episodes", "measure propagation episodes (infection curves; gossip variants only)")
     .option("-o, --out <dir>", "output directory (default runs/compare-<time>)")
     .option("--json", "print the rows as JSON")
     .action(async (name, opts) => {
-      const detectors = opts.detectors.split(",").map((d) => d.trim());
-      const bad = detectors.filter((d) => !(COMPARABLE as readonly string[]).includes(d));
+      const flag = opts.detectors !== undefined ? "--detectors" : "--variants";
+      const variants = (opts.detectors ?? opts.variants).split(",").map((d) => d.trim());
+      const bad = variants.filter((d) => !(COMPARABLE as readonly string[]).includes(d));
       if (bad.length > 0) {
-        throw new UsageError(`--detectors: unknown ${bad.join(", ")}; expected ${COMPARABLE.join(", ")}`);
+        throw new UsageError(`${flag}: unknown ${bad.join(", ")}; expected ${COMPARABLE.join(", ")}`);
       }
       const input = {
         ...(await loadScenario(name)),
@@ -507,34 +515,37 @@ function buildProgram() {
         ...(opts.loss !== undefined ? { loss: opts.loss } : {}),
         ...(opts.speedup !== undefined ? { speedup: opts.speedup } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.episodes ? { measureEpisodes: true } : {}),
       };
-      for (const d of detectors) {
+      for (const v of variants) {
         try {
-          resolveScenario({ ...input, detector: d === "lifeguard" ? "swim" : d as Exclude<Comparable, "lifeguard"> });
+          resolveScenario(applyVariant(input, v as Comparable));
         } catch (error) {
-          if (error instanceof ScenarioError) throw new UsageError(`${d}: ${error.message}`);
+          if (error instanceof ScenarioError) throw new UsageError(`${flag}: variant ${v}: ${error.message}`);
           throw error;
         }
       }
       const outDir = opts.out ?? `runs/compare-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      const rows = await runComparison(input, detectors as Comparable[], {
+      const rows = await runComparison(input, variants as Comparable[], {
         outDir,
         harnessVersion: HARNESS_VERSION,
-        onRun: (d) => console.error(dim(`running ${d}…`)),
+        equalBudget: opts.equalBudget === true,
+        onRun: (v, pilot) => console.error(dim(pilot ? `pilot of ${v} (budget)…` : `running ${v}…`)),
       });
       if (opts.json) console.log(JSON.stringify(rows, null, 2));
       else {
         console.log(
           toTable(rows.map((r) => ({
-            detector: r.detector,
+            variant: r.variant,
             faithful: r.faithful ? "yes" : "NO",
+            "period (s)": r.periodMs / 1000,
             "first (s)": r.firstMs === null ? null : r.firstMs / 1000,
             "median (s)": r.medianMs === null ? null : r.medianMs / 1000,
             "full (s)": r.fullMs === null ? null : r.fullMs / 1000,
             mistakes: r.mistakes,
             "B/s/member": r.bytesPerSec,
-            "with headers": r.wireBytesPerSec,
-            model: r.model,
+            "to 99% (periods)": r.infection?.p99Periods ?? null,
+            "re-merged": r.remerge ? `${r.remerge.remerged}/${r.remerge.pairs}` : null,
           }))).trimEnd(),
         );
         console.log(dim(`results: ${outDir}/compare.md · ${outDir}/compare.json`));

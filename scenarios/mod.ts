@@ -9,7 +9,8 @@ import accuracy from "./accuracy.ts";
 import catastrophe from "./catastrophe.ts";
 import compare from "./compare.ts";
 import demo from "./demo.ts";
+import dissemination from "./dissemination.ts";
 import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
-export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare, catastrophe };
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare, catastrophe, dissemination };

@@ -10,6 +10,8 @@ import { loopbackId, type MemberId } from "../lib/member_id.ts";
 import { type Prng, seededPrng } from "../lib/prng.ts";
 import { simulate } from "../lib/simulate.ts";
 import { createSwimDetector } from "../lib/swim.ts";
+import { createNeighborDetector, neighborMessageBytes } from "../lib/neighbor.ts";
+import type { DisseminationStyle } from "../lib/basic_gossip.ts";
 import { swimMessageBytes } from "../lib/swim_codec.ts";
 import { runScenario } from "../harness/run.ts";
 import { resolveScenario, type ScenarioInput } from "../harness/scenario.ts";
@@ -73,6 +75,39 @@ const SUBJECTS: Subject[] = [
     scenario: { detector: "phi" },
   },
 ];
+
+// The basic detector's other dissemination styles, each bounded by the lists it may send per period.
+const STYLE_LISTS: Record<Exclude<DisseminationStyle, "push">, number> = { pull: 1, "push-pull": 2, digest: 3 };
+for (const [style, lists] of Object.entries(STYLE_LISTS) as [Exclude<DisseminationStyle, "push">, number][]) {
+  SUBJECTS.push({
+    name: `basic gossip (${style})`,
+    make: (self, members, rng) =>
+      createBasicGossipDetector({
+        self,
+        members,
+        tGossipMs: PERIOD,
+        tFailMs: 15_000,
+        tCleanupMs: 30_000,
+        rng,
+        startMs: 0,
+        style,
+      }),
+    detectWithinMs: 15_000 + 15 * PERIOD,
+    // Own request or list, plus answers to about one peer's per period (a pull request and a digest ack's count are extra).
+    declaredBytesPerSec: (n) => (lists * heartbeatListBytes(n) + 16) / (PERIOD / 1000),
+    scenario: { dissemination: style },
+  });
+}
+SUBJECTS.push({
+  name: "neighbour pings (the lecture's)",
+  make: (self, members, rng) =>
+    createNeighborDetector({ self, members, pingIntervalMs: PERIOD, membershipIntervalMs: 5 * PERIOD, rng, startMs: 0 }),
+  // Three missed pings, the quorum's accusations, then notices every 100 ms.
+  detectWithinMs: 10 * PERIOD,
+  // Four pings and about four acks per ping period, and the membership list every 5 periods.
+  declaredBytesPerSec: (n) => (8 * neighborMessageBytes(0)) / (PERIOD / 1000) + neighborMessageBytes(n) / (5 * PERIOD / 1000),
+  scenario: { detector: "neighbor", neighbor: { pingIntervalMs: 500, pingTimeoutMs: 200 } },
+});
 
 const N = 20;
 const ids = Array.from({ length: N }, (_, i) => loopbackId(50_000 + i));

@@ -67,6 +67,8 @@ export interface NeighborDetector extends Detector {
   failedMembers(): MemberId[];
   /** This member's incarnation. */
   readonly incarnation: number;
+  /** Always defined: the member pings forever. */
+  nextDeadlineMs(): number;
 }
 
 interface Member {

@@ -1,5 +1,14 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { bandwidth, detectionPerCrash, mistakes, type RunRecord } from "../harness/metrics.ts";
+import {
+  bandwidth,
+  detectionPerCrash,
+  levelBandwidth,
+  mistakes,
+  proxyReport,
+  remerges,
+  type RunRecord,
+} from "../harness/metrics.ts";
+import type { ProxyCounters } from "../harness/proxy.ts";
 import { poissonInterval } from "../lib/stats.ts";
 
 function record(overrides: Partial<RunRecord>): RunRecord {
@@ -124,4 +133,88 @@ Deno.test("bandwidth() divides bytes the sockets took by the nominal run length"
   assertEquals(b.meanEntryBytesPerSec, 275 - 8);
   assertEquals(b.membersOverBudget, 1);
   assertEquals(b.exceeded, true);
+});
+
+Deno.test("remerges() times each split pair from the heal to its first trust or re-join; a pair never back makes it incomplete", () => {
+  // Halves {0,1} | {2,3} cut from 1000 to 5000 (both directions).
+  const cuts = [0 * 4 + 2, 0 * 4 + 3, 1 * 4 + 2, 1 * 4 + 3, 2 * 4 + 0, 2 * 4 + 1, 3 * 4 + 0, 3 * 4 + 1];
+  const failedAll = [[2, 0], [2, 1], [3, 0], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]].map(([observer, subject]) => ({
+    observer: observer!,
+    kind: "failed" as const,
+    subject: subject!,
+    atMs: 3000,
+  }));
+  const back = [[2, 0], [2, 1], [3, 0], [3, 1], [0, 2], [0, 3], [1, 2]].map(([observer, subject], i) => ({
+    observer: observer!,
+    kind: (i % 2 === 0 ? "trusted" : "joined") as "trusted" | "joined",
+    subject: subject!,
+    atMs: 6000 + 100 * i,
+  }));
+  const r = record({
+    durationMs: 20_000,
+    partitions: [{ fromMs: 1000, toMs: 5000, cuts, label: "halves" }],
+    events: [...failedAll, { observer: 1, kind: "removed", subject: 3, atMs: 4000 }, ...back],
+  });
+  const [m] = remerges(r);
+  assertEquals(m!.pairs, 8);
+  assertEquals(m!.remerged, 7, "1 never re-learned 3");
+  assertEquals(m!.fullMs, null);
+  assertEquals(m!.medianMs, 1300);
+  const all = remerges(record({
+    durationMs: 20_000,
+    partitions: [{ fromMs: 1000, toMs: 5000, cuts, label: "halves" }],
+    events: [...failedAll, ...back, { observer: 1, kind: "joined", subject: 3, atMs: 9000 }],
+  }));
+  assertEquals(all[0]!.fullMs, 4000);
+  // A partition nobody noticed splits no pair.
+  assertEquals(remerges(record({ partitions: [{ fromMs: 1000, toMs: 5000, cuts, label: "halves" }] })).length, 0);
+});
+
+Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and each fanned-out copy as judged", () => {
+  const n = 4;
+  const zeros = () => new Array(n).fill(0);
+  const proxy: ProxyCounters = {
+    fromMember: [2, 0, 0, 0],
+    fromMemberBytes: [300, 0, 0, 0],
+    toMember: [0, 3, 1, 0],
+    toMemberBytes: zeros(),
+    lostFrom: zeros(),
+    blackholedFrom: zeros(),
+    partitionedFrom: [1, 0, 0, 0],
+    deadFrom: zeros(),
+    acceptedFrom: [4, 0, 0, 0],
+    duplicatedFrom: zeros(),
+    sendErrorsFrom: zeros(),
+    crossSubnetBytesFrom: [100, 0, 0, 0],
+    crossDomainBytesFrom: [50, 0, 0, 0],
+    broadcastFrom: [1, 0, 0, 0],
+    broadcastBytesFrom: [40, 0, 0, 0],
+    fannedOutFrom: [3, 0, 0, 0],
+    queued: 0,
+    discarded: 0,
+    unknownSource: 0,
+    rules: [],
+    links: null,
+  };
+  const r = record({
+    durationMs: 10_000,
+    proxy,
+    totals: {
+      sentBytes: [340, 0, 0, 0],
+      sentDatagrams: [3, 0, 0, 0],
+      recvBytes: zeros(),
+      recvDatagrams: [0, 3, 1, 0],
+      malformed: zeros(),
+      sendErrors: zeros(),
+    },
+  });
+  const p = proxyReport(r)!;
+  assert(p.sentReconciles && p.receivedReconciles && p.balances, JSON.stringify(p.mismatches));
+  const l = levelBandwidth(r, { subnet: [0, 0, 1, 2], domain: [0, 0, 0, 1] })!;
+  assertEquals(l.subnets, 3);
+  assertAlmostEquals(l.withinSubnetBytesPerSec, 150 / 4 / 10);
+  assertAlmostEquals(l.crossSubnetBytesPerSec, 100 / 4 / 10);
+  assertAlmostEquals(l.crossDomainBytesPerSec, 50 / 4 / 10);
+  assertAlmostEquals(l.subnetOutBytesPerSec.max, 15);
+  assertAlmostEquals(l.domainOutBytesPerSec.max, 5);
 });

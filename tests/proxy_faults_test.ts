@@ -236,3 +236,56 @@ Deno.test("every impairment together: the proxy's books balance and match what t
     await Promise.all(readers);
   }
 });
+
+Deno.test("broadcast address: the proxy fans a datagram out to the sender's subnet, per-link rules apply, books balance", async () => {
+  // Members 0-2 in subnet 0 (domain 0), 3 in subnet 1 (domain 0), 4 in subnet 2 (domain 1).
+  const socks = Array.from({ length: 5 }, () => bindUdp());
+  const proxy = UdpProxy.start({
+    memberPorts: socks.map(boundPort),
+    seed: 3,
+    levels: { subnet: [0, 0, 0, 1, 2], domain: [0, 0, 0, 0, 1] },
+    broadcast: true,
+  });
+  const got = socks.map(() => 0);
+  const readers = socks.map((s, i) =>
+    (async () => {
+      const buffer = new Uint8Array(2048);
+      for (;;) {
+        try {
+          await s.receive(buffer);
+          got[i]!++;
+        } catch {
+          return;
+        }
+      }
+    })()
+  );
+  try {
+    proxy.setPartition([[0, 2]]);
+    const to = (port: number) => ({ transport: "udp" as const, hostname: "127.0.0.1", port });
+    await socks[0]!.send(new Uint8Array(100), to(proxy.broadcastPort));
+    // Unicasts: within the subnet, to another subnet of the domain, to another domain.
+    await socks[0]!.send(new Uint8Array(10), to(proxy.publicPorts[1]!));
+    await socks[0]!.send(new Uint8Array(20), to(proxy.publicPorts[3]!));
+    await socks[0]!.send(new Uint8Array(30), to(proxy.publicPorts[4]!));
+    const deadline = absNowMs() + 2000;
+    while (got[1]! < 2 && absNowMs() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    const c = proxy.counters({ links: false });
+    assertEquals(c.broadcastFrom![0], 1);
+    assertEquals(c.broadcastBytesFrom![0], 100);
+    assertEquals(c.fannedOutFrom![0], 2, "one copy per other subnet member");
+    assertEquals(c.partitionedFrom[0], 1, "the copy to member 2 crosses a cut");
+    assertEquals(got, [0, 2, 0, 1, 1]);
+    assertEquals(c.fromMember[0], 3, "unicasts only");
+    assertEquals(c.crossSubnetBytesFrom![0], 20);
+    assertEquals(c.crossDomainBytesFrom![0], 30);
+    // judged = unicasts + fanned-out copies.
+    const judged = c.lostFrom[0]! + c.blackholedFrom[0]! + c.deadFrom[0]! + c.partitionedFrom[0]! + c.acceptedFrom[0]!;
+    assertEquals(judged, c.fromMember[0]! + c.fannedOutFrom![0]!);
+  } finally {
+    await proxy.close();
+    for (const s of socks) s.close();
+    await Promise.all(readers);
+  }
+});

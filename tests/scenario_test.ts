@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { resolveScenario, ScenarioError } from "../harness/scenario.ts";
 import { SCENARIOS } from "../scenarios/mod.ts";
+import { broadcastExponentFor } from "../lib/model/catastrophe.ts";
 
 Deno.test("resolveScenario() accepts every built-in scenario and fills defaults", () => {
   for (const [name, input] of Object.entries(SCENARIOS)) {
@@ -37,10 +38,43 @@ Deno.test("resolveScenario() rejects bad input with one error naming the field",
     [{ ...base, detector: "gossip-2" }, "detector", ""],
     [{ ...base, phi: { threshold: 8 } }, "phi", "detector"],
     [{ ...base, detector: "phi", phi: { window: 4, minSamples: 5 } }, "phi.minSamples", "window"],
+    [{ ...base, detector: "swim", dissemination: "pull" }, "dissemination", 'not of detector "swim"'],
+    [{ ...base, detector: "neighbor", catastrophe: {} }, "catastrophe", 'not of detector "neighbor"'],
+    [{ ...base, dissemination: "flood" }, "dissemination", ""],
+    [{ ...base, neighbor: { quorum: 2 } }, "neighbor", 'need detector: "neighbor"'],
+    [{ ...base, detector: "neighbor", neighbor: { quorum: 5 } }, "neighbor.quorum", 'detector "neighbor"'],
+    [
+      { ...base, detector: "neighbor", neighbor: { pingIntervalMs: 100, pingTimeoutMs: 200 } },
+      "neighbor.pingTimeoutMs",
+      'detector "neighbor"',
+    ],
+    [{ ...base, detector: "neighbor", neighbor: { quorom: 2 } }, "neighbor.quorom", "unknown field"],
+    [{ ...base, members: 4, topology: { domains: 2, subnetsPerDomain: 3 } }, "topology.subnetsPerDomain", "6 subnets"],
+    [{ ...base, catastrophe: { meanIntervalSeconds: 30 } }, "catastrophe.meanIntervalSeconds", "< 20"],
+    [{ ...base, catastrophe: { reportAfter: { tFail: 3 } } }, "catastrophe.reportAfter", "T_cleanup"],
   ];
   for (const [input, field, text] of cases) {
     const e = assertThrows(() => resolveScenario(input), ScenarioError);
     assertEquals(e.field, field, JSON.stringify(input));
     if (text) assertEquals(e.message.includes(text), true, `${e.message} should mention ${text}`);
   }
+});
+
+Deno.test("resolveScenario() splits members into consecutive subnets and domains and picks a for a 10 s broadcast mean", () => {
+  const sc = resolveScenario({
+    name: "t",
+    duration: 10_000,
+    members: 12,
+    topology: { domains: 2, subnetsPerDomain: 2 },
+    catastrophe: {},
+  });
+  assertEquals(sc.topology!.levels.subnet, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
+  assertEquals(sc.topology!.levels.domain, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+  // a is chosen for the broadcast domain, one subnet of 3.
+  assertEquals(sc.catastrophe!.exponent, broadcastExponentFor(3, 10));
+  assertEquals(sc.catastrophe!.reportAfterMs, sc.gossip.tFailMs);
+  assertEquals(sc.silenceMs, sc.gossip.tFailMs);
+  const nb = resolveScenario({ name: "t", duration: 10_000, detector: "neighbor" });
+  assertEquals(nb.neighbor!.quorum, 2);
+  assertEquals(nb.periodMs, 1000);
 });

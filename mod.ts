@@ -34,12 +34,14 @@ export * from "./lib/config.ts";
 export * from "./lib/basic_gossip.ts";
 export * from "./lib/swim.ts";
 export * from "./lib/swim_codec.ts";
+export * from "./lib/neighbor.ts";
 export * from "./lib/model/gossip_markov.ts";
 export * from "./lib/model/appendix_a.ts";
 export * from "./lib/model/epidemic.ts";
 export * from "./lib/model/swim.ts";
 export * from "./lib/model/lifeguard.ts";
 export * from "./lib/model/phi_accrual.ts";
+export * from "./lib/model/catastrophe.ts";
 export * from "./lib/histogram.ts";
 export * from "./lib/stats.ts";
 export * from "./lib/simulate.ts";
@@ -61,7 +63,13 @@ export * from "./harness/impairments/rate.ts";
 export * from "./harness/partitions.ts";
 export * from "./harness/fault_schedule.ts";
 export type { Hosting } from "./harness/shard_pool.ts";
-export type { SwimSettings } from "./harness/shard_protocol.ts";
+export {
+  DETECTOR_NAMES,
+  type DetectorName,
+  type MemberLevels,
+  type NeighborSettings,
+  type SwimSettings,
+} from "./harness/shard_protocol.ts";
 export { ProxyProcess } from "./harness/proxy_process.ts";
 export {
   type CrashSpec,
@@ -76,13 +84,16 @@ export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "
 export type { RunResult } from "./harness/results.ts";
 export type {
   Bandwidth,
+  BroadcastReport,
   CrashDetection,
   DownInterval,
+  LevelBandwidth,
   Mistakes,
   Noise,
   NoiseInterval,
   PartitionInterval,
   ProxyReport,
+  Remerge,
   Spread,
 } from "./harness/metrics.ts";
 export type { MachineFacts, ProcessUsage } from "./harness/noise.ts";
@@ -132,7 +143,17 @@ export {
 } from "./harness/bench.ts";
 export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
 export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/html_report.ts";
-export { COMPARABLE, type Comparable, type ComparisonRow, runComparison } from "./harness/compare.ts";
+export {
+  applyVariant,
+  COMPARABLE,
+  type Comparable,
+  type ComparisonOptions,
+  type ComparisonRow,
+  DETECTOR_VARIANTS,
+  DISSEMINATION_VARIANTS,
+  type InfectionSummary,
+  runComparison,
+} from "./harness/compare.ts";
 export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/fastest.ts";
 export {
   answerModel,

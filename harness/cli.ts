@@ -550,6 +550,9 @@ function buildProgram() {
         );
         console.log(dim(`results: ${outDir}/compare.md · ${outDir}/compare.json`));
       }
+      for (const r of rows.filter((r) => r.error)) console.error(red(`${r.variant}: ${r.error}`));
+      // Some variant has no numbers: a harness failure, with the other rows written.
+      if (rows.some((r) => r.error)) exitCode = 1;
     });
 
   program.command("run")

@@ -165,8 +165,44 @@ export interface ComparisonRow {
   readonly levels: LevelBandwidth | null;
   /** Catastrophe broadcasts sent, when on. */
   readonly broadcasts: number | null;
+  /** Why the variant has no numbers (its budget pilot was not faithful), or null. */
+  readonly error: string | null;
   /** Where the run's files are. */
   readonly outDir: string;
+}
+
+/** A budget pilot that was not faithful: its bytes cannot set a period. */
+export class BudgetPilotError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BudgetPilotError";
+  }
+}
+
+function failedRow(variant: Comparable, detector: string, error: string, outDir: string): ComparisonRow {
+  return {
+    variant,
+    detector,
+    faithful: false,
+    periodMs: 0,
+    firstMs: null,
+    medianMs: null,
+    fullMs: null,
+    detectedFraction: null,
+    mistakes: 0,
+    mistakesPerPairHour: 0,
+    bytesPerSec: 0,
+    wireBytesPerSec: 0,
+    pilotBytesPerSec: null,
+    model: `not run: ${error}`,
+    infection: null,
+    remerge: null,
+    levels: null,
+    broadcasts: null,
+    error,
+    outDir,
+  };
 }
 
 function modelOf(r: RunResult): string {
@@ -209,7 +245,8 @@ function modelOf(r: RunResult): string {
   }
 }
 
-function infectionOf(r: RunResult): InfectionSummary | null {
+/** The infection curve of a run that measured episodes (null otherwise). */
+export function infectionOf(r: RunResult): InfectionSummary | null {
   const e = r.episodes;
   if (!e || e.pairs === 0) return null;
   const tg = r.config.tGossipMs;
@@ -265,9 +302,16 @@ export async function runComparison(
     let pilotBytesPerSec: number | null = null;
     if (options.equalBudget && (variantInput.detector === "swim" || variantInput.detector === "neighbor")) {
       options.onRun?.(variant, true);
-      const scaled = await scaleToBudget(variantInput, `${dir}/pilot`, options.harnessVersion);
-      variantInput = scaled.input;
-      pilotBytesPerSec = scaled.pilotBytesPerSec;
+      try {
+        const scaled = await scaleToBudget(variantInput, `${dir}/pilot`, options.harnessVersion);
+        variantInput = scaled.input;
+        pilotBytesPerSec = scaled.pilotBytesPerSec;
+      } catch (error) {
+        if (!(error instanceof BudgetPilotError)) throw error;
+        // The other variants still run; this row says why it has no numbers.
+        rows.push(failedRow(variant, variantInput.detector ?? "basic", error.message, dir));
+        continue;
+      }
     }
     options.onRun?.(variant, false);
     const scenario = resolveScenario(variantInput);
@@ -292,10 +336,15 @@ export async function runComparison(
       remerge: r.remerges?.[0] ?? null,
       levels: r.levels ?? null,
       broadcasts: r.broadcasts?.broadcasts ?? null,
+      error: null,
       outDir: dir,
     });
   }
-  await writeJsonAtomic(`${options.outDir}/compare.json`, { scenario: input, equalBudget: !!options.equalBudget, rows });
+  await writeJsonAtomic(`${options.outDir}/compare.json`, {
+    scenario: input,
+    equalBudget: !!options.equalBudget,
+    rows,
+  });
   await Deno.writeTextFile(`${options.outDir}/compare.md`, comparisonMarkdown(input.name, rows, !!options.equalBudget));
   if (rows.some((r) => r.infection)) {
     await Deno.writeTextFile(`${options.outDir}/infection.svg`, await infectionChart(rows));
@@ -323,7 +372,9 @@ async function scaleToBudget(
   });
   const r = await runScenario({ scenario: pilot, outDir: dir, harnessVersion });
   if (!r.faithful) {
-    throw new Error(`the budget pilot of ${input.name} was not faithful (see ${dir}); lower --speedup`);
+    throw new BudgetPilotError(
+      `the budget pilot of ${input.name} was not faithful (${r.noise.reasons.join("; ")}; see ${dir})`,
+    );
   }
   const measured = r.bandwidth.meanBytesPerSec;
   const factor = measured / sc.gossip.budgetBytesPerSec;
@@ -392,7 +443,9 @@ function comparisonMarkdown(name: string, rows: readonly ComparisonRow[], equalB
       ...rows.filter((r) => r.infection).map((r) =>
         `| ${r.variant} | ${p(r.infection!.halfPeriods)} | ${p(r.infection!.p99Periods)} | ${
           p(r.infection!.allPeriods)
-        } | ${p(r.infection!.model?.halfPeriods)} | ${p(r.infection!.model?.p99Periods)} | ${r.bytesPerSec.toFixed(1)} |`
+        } | ${p(r.infection!.model?.halfPeriods)} | ${p(r.infection!.model?.p99Periods)} | ${
+          r.bytesPerSec.toFixed(1)
+        } |`
       ),
       "",
     );

@@ -105,6 +105,34 @@ function runRows(r: RunResult): [string, string][] {
         : "counts do NOT reconcile"),
     ]);
   }
+  if (r.levels) {
+    const l = r.levels;
+    rows.push([
+      "bytes by level",
+      `per member ${num(l.withinSubnetBytesPerSec)} within the subnet, ${
+        num(l.crossSubnetBytesPerSec)
+      } to other subnets, ${num(l.crossDomainBytesPerSec)} to other domains; out of a subnet ${
+        num(l.subnetOutBytesPerSec.mean)
+      } (max ${num(l.subnetOutBytesPerSec.max)}), out of a domain ${num(l.domainOutBytesPerSec.mean)} B/s`,
+    ]);
+  }
+  if (r.broadcasts) {
+    rows.push([
+      "catastrophe broadcasts",
+      `${r.broadcasts.broadcasts} sent, ${r.broadcasts.copies} copies, one per ${
+        r.broadcasts.meanIntervalSeconds === null ? "—" : num(r.broadcasts.meanIntervalSeconds)
+      } s per subnet`,
+    ]);
+  }
+  for (const rm of r.remerges ?? []) {
+    rows.push([
+      `re-merge after the ${rm.label} heal`,
+      `${rm.remerged}/${rm.pairs} split pairs back, median ${
+        rm.medianMs === null ? "—" : num(rm.medianMs / 1000)
+      } s, ` +
+      (rm.fullMs === null ? "some never re-merged" : `all within ${num(rm.fullMs / 1000)} s`),
+    ]);
+  }
   return rows;
 }
 

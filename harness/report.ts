@@ -72,9 +72,26 @@ export function renderSummary(r: RunResult, outDir: string): string {
         } · k = ${c.swim.indirectChecks} · ` +
         `suspicion timeout ${s(c.swim.suspicionTimeoutMs)} · proxy loss ${pct(c.loss)}`,
     );
+  } else if (c.detector === "neighbor" && c.neighbor) {
+    const nb = c.neighbor;
+    lines.push(
+      dim("config   ") +
+        `neighbour pings · every ${s(nb.pingIntervalMs)} to ${2 * nb.neighborsPerSide} ring neighbours · timeout ${
+          s(nb.pingTimeoutMs)
+        } · suspect after ${nb.missesToSuspect} misses · ${nb.quorum} pingers agree · notices every ${
+          s(nb.noticeIntervalMs)
+        } · membership every ${s(nb.membershipIntervalMs)} · proxy loss ${pct(c.loss)}`,
+    );
   } else {
     lines.push(
       dim("config   ") +
+        (c.dissemination && c.dissemination !== "push" ? `${c.dissemination} gossip · ` : "") +
+        (c.topology ? `${c.topology.domains} domain(s) × ${c.topology.subnetsPerDomain} subnet(s) · ` : "") +
+        (c.catastrophe
+          ? `catastrophe broadcasts (a = ${c.catastrophe.exponent.toFixed(2)}, report after ${
+            s(c.catastrophe.reportAfterMs)
+          }) · `
+          : "") +
         (c.detector === "phi" && c.phi
           ? `phi accrual (threshold ${c.phi.threshold}, pause ${s(c.phi.acceptablePauseMs)}, sd floor ${
             s(c.phi.minStdDevMs)
@@ -148,6 +165,34 @@ export function renderSummary(r: RunResult, outDir: string): string {
         (ok
           ? green("counts reconcile with the members'")
           : red(`counts do not reconcile (${p.mismatches.length} mismatches)`)),
+    );
+  }
+  if (r.levels) {
+    const l = r.levels;
+    lines.push(
+      dim("levels   ") +
+        `per member: ${f1(l.withinSubnetBytesPerSec)} B/s within the subnet · ${
+          f1(l.crossSubnetBytesPerSec)
+        } to other subnets · ${f1(l.crossDomainBytesPerSec)} to other domains · out of a subnet ${
+          f1(l.subnetOutBytesPerSec.mean)
+        } (max ${f1(l.subnetOutBytesPerSec.max)}) · out of a domain ${f1(l.domainOutBytesPerSec.mean)} B/s`,
+    );
+  }
+  if (r.broadcasts) {
+    const bc = r.broadcasts;
+    lines.push(
+      dim("bcast    ") +
+        `${bc.broadcasts} broadcasts (${bc.copies} copies) · one per ${
+          bc.meanIntervalSeconds === null ? "—" : `${bc.meanIntervalSeconds.toFixed(1)} s`
+        } per subnet (model ${c.catastrophe?.meanIntervalSeconds ?? "—"} s) · ${f1(bc.bytesPerSec)} B/s per member`,
+    );
+  }
+  for (const rm of r.remerges ?? []) {
+    lines.push(
+      dim("re-merge ") +
+        `after the ${rm.label} heal at ${s(rm.healedAtMs)}: ${rm.remerged}/${rm.pairs} split pairs back · median ${
+          s(rm.medianMs)
+        } · ` + (rm.fullMs === null ? yellow("some never re-merged") : green(`all in ${s(rm.fullMs)}`)),
     );
   }
   lines.push(

@@ -17,17 +17,17 @@ import { formatMemberId, loopbackId } from "../lib/member_id.ts";
 import { absNowMs, RunClock } from "./clock.ts";
 import {
   bandwidth,
-  broadcastReport,
-  levelBandwidth,
-  remerges,
   type BandwidthSample,
+  broadcastReport,
   detectionPerCrash,
   type DownInterval,
+  levelBandwidth,
   mistakes,
   noise,
   type PartitionInterval,
   proxyReport,
   type RecordedEvent,
+  remerges,
   type RunRecord,
   spread,
 } from "./metrics.ts";

@@ -617,7 +617,10 @@ export function resolveScenario(input: unknown): Scenario {
     throw new ScenarioError("swim", "Invalid scenario: 'swim' settings need detector: \"swim\"");
   }
   if (detector !== "neighbor" && s.neighbor) {
-    throw new ScenarioError("neighbor", `Invalid scenario: 'neighbor' settings need detector: "neighbor" (not "${detector}")`);
+    throw new ScenarioError(
+      "neighbor",
+      `Invalid scenario: 'neighbor' settings need detector: "neighbor" (not "${detector}")`,
+    );
   }
   const gossiping = detector === "basic" || detector === "phi";
   for (const field of ["dissemination", "catastrophe"] as const) {
@@ -689,7 +692,10 @@ export function resolveScenario(input: unknown): Scenario {
       );
     }
     if (s.measureEpisodes) {
-      throw new ScenarioError("measureEpisodes", "Invalid scenario: episode measurement is for the basic and phi detectors");
+      throw new ScenarioError(
+        "measureEpisodes",
+        "Invalid scenario: episode measurement is for the basic and phi detectors",
+      );
     }
   }
   if (detector !== "phi" && s.phi) {

@@ -176,7 +176,12 @@ export class ShardPool {
   begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): void {
     this.#workers.forEach((w) =>
       w.post(
-        { type: "start", publicIds, startAbsMs, ...(broadcastId !== undefined ? { broadcastId } : {}) } satisfies ToShard,
+        {
+          type: "start",
+          publicIds,
+          startAbsMs,
+          ...(broadcastId !== undefined ? { broadcastId } : {}),
+        } satisfies ToShard,
       )
     );
   }

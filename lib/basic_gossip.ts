@@ -244,13 +244,19 @@ export function createBasicGossipDetector(
   }
   const style = options.style ?? "push";
   if (!DISSEMINATION_STYLES.includes(style)) {
-    throw new ConfigError("style", `'style' must be one of ${DISSEMINATION_STYLES.join(", ")}: current value is ${style}`);
+    throw new ConfigError(
+      "style",
+      `'style' must be one of ${DISSEMINATION_STYLES.join(", ")}: current value is ${style}`,
+    );
   }
   const cat = options.catastrophe;
   const reportAfterMs = cat?.reportAfterMs ?? tFailMs;
   if (cat) {
     if (!(cat.exponent > 0 && Number.isFinite(cat.exponent))) {
-      throw new ConfigError("catastrophe.exponent", `'catastrophe.exponent' must be positive: current value is ${cat.exponent}`);
+      throw new ConfigError(
+        "catastrophe.exponent",
+        `'catastrophe.exponent' must be positive: current value is ${cat.exponent}`,
+      );
     }
     if (!(reportAfterMs >= tFailMs && reportAfterMs <= tCleanupMs)) {
       throw new ConfigError(

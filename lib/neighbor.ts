@@ -8,7 +8,8 @@
  * - At `missesToSuspect` misses it suspects the neighbour (a `suspected`
  *   event) and sends an accusation to the neighbour's other pingers (the
  *   neighbour's own ring neighbours), again every ping interval while the
- *   suspicion lasts.
+ *   suspicion lasts. An accusation not repeated within two ping intervals
+ *   is withdrawn.
  * - A member that holds accusations from `quorum` distinct pingers (its own
  *   included) declares the member failed and gossips the failure notice to
  *   one random live member every `noticeIntervalMs` (100 ms), each notice
@@ -27,7 +28,15 @@
  * @module
  */
 
-import { DecodeError, ENTRY_BYTES, HEADER_BYTES, MAX_ENTRIES, MessageKind, openDatagram, sealDatagram } from "./codec.ts";
+import {
+  DecodeError,
+  ENTRY_BYTES,
+  HEADER_BYTES,
+  MAX_ENTRIES,
+  MessageKind,
+  openDatagram,
+  sealDatagram,
+} from "./codec.ts";
 import { ConfigError } from "./config.ts";
 import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "./detector.ts";
 import type { MemberId } from "./member_id.ts";
@@ -78,8 +87,8 @@ interface Member {
   misses: number;
   lastPingMs: number;
   ackedInTime: boolean;
-  /** Pingers (by id) that accuse it at its current incarnation. */
-  accusers: Set<MemberId>;
+  /** Pingers (by id) that accuse it at its current incarnation, with when they last did. */
+  accusers: Map<MemberId, number>;
 }
 
 interface Notice {
@@ -93,15 +102,21 @@ export function neighborMessageBytes(entries: number): number {
   return HEADER_BYTES + ENTRY_BYTES * entries;
 }
 
-const KINDS = [
+/** The message kinds of the neighbour-ping detector. */
+export type NeighborKind =
+  | typeof MessageKind.NeighborPing
+  | typeof MessageKind.NeighborAck
+  | typeof MessageKind.NeighborAccuse
+  | typeof MessageKind.NeighborNotice
+  | typeof MessageKind.NeighborMembership;
+
+const KINDS: readonly NeighborKind[] = [
   MessageKind.NeighborPing,
   MessageKind.NeighborAck,
   MessageKind.NeighborAccuse,
   MessageKind.NeighborNotice,
   MessageKind.NeighborMembership,
 ];
-
-type NeighborKind = typeof KINDS[number];
 
 function encode(kind: NeighborKind, ids: readonly MemberId[], states: readonly number[]): Uint8Array {
   if (ids.length > MAX_ENTRIES) throw new RangeError(`Cannot encode ${ids.length} entries in one datagram`);
@@ -184,13 +199,14 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     );
   }
 
+  const accusationTtlMs = 2 * pingIntervalMs;
   const members = new Map<MemberId, Member>();
   const fresh = (state: number): Member => ({
     state,
     misses: 0,
     lastPingMs: -Infinity,
     ackedInTime: true,
-    accusers: new Set(),
+    accusers: new Map(),
   });
   for (const m of options.members) if (m !== self) members.set(m, fresh(0));
   let incarnation = 0;
@@ -229,10 +245,12 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     m.accusers.clear();
     m.misses = 0;
     if (wasAlive) events.push({ kind: "failed", member: id, atMs: nowMs });
-    enqueue(id, state);
+    enqueue(id, state, nowMs);
   }
 
-  function enqueue(member: MemberId, state: number): void {
+  function enqueue(member: MemberId, state: number, nowMs: number): void {
+    // The first notice after a quiet spell goes out now (the schedule is idle while there are none).
+    if (notices.length === 0) nextNoticeMs = Math.max(nextNoticeMs, nowMs);
     notices = notices.filter((n) => n.member !== member);
     notices.push({ member, state, left: repeats() });
   }
@@ -242,7 +260,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     if (id === self) {
       if ((state & 1) === 1 && state >> 1 >= incarnation) {
         incarnation = (state >> 1) + 1;
-        enqueue(self, incarnation * 2);
+        enqueue(self, incarnation * 2, nowMs);
       }
       return;
     }
@@ -251,7 +269,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
       members.set(id, fresh(state));
       events.push({ kind: "joined", member: id, atMs: nowMs });
       if ((state & 1) === 1) events.push({ kind: "failed", member: id, atMs: nowMs });
-      if (spread) enqueue(id, state);
+      if (spread) enqueue(id, state, nowMs);
       return;
     }
     if (state <= m.state) return;
@@ -266,13 +284,19 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     m.misses = 0;
     m.ackedInTime = true;
     if (!wasAlive) events.push({ kind: "trusted", member: id, atMs: nowMs });
-    if (spread) enqueue(id, state);
+    if (spread) enqueue(id, state, nowMs);
   }
 
   function accuse(target: MemberId, m: Member, by: MemberId, nowMs: number, events: DetectorEvent[]): void {
     if (!alive(m)) return;
-    m.accusers.add(by);
-    if (m.accusers.size >= quorum) declare(target, m, m.state | 1, nowMs, events);
+    m.accusers.set(by, nowMs);
+    // A pinger repeats its accusation every ping interval while it suspects; older ones are withdrawn.
+    let current = 0;
+    for (const [pinger, at] of m.accusers) {
+      if (nowMs - at <= accusationTtlMs) current++;
+      else m.accusers.delete(pinger);
+    }
+    if (current >= quorum) declare(target, m, m.state | 1, nowMs, events);
   }
 
   function pingRound(nowMs: number, sends: Send[], events: DetectorEvent[]): void {
@@ -326,7 +350,10 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
       ids.push(id);
       states.push(m.state);
     }
-    sends.push({ to: targets[randomIndex(rng, targets.length)]!, bytes: encode(MessageKind.NeighborMembership, ids, states) });
+    sends.push({
+      to: targets[randomIndex(rng, targets.length)]!,
+      bytes: encode(MessageKind.NeighborMembership, ids, states),
+    });
   }
 
   return {

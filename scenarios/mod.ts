@@ -13,4 +13,11 @@ import dissemination from "./dissemination.ts";
 import faults from "./faults.ts";
 
 /** Every built-in scenario, by name. */
-export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = { demo, accuracy, faults, compare, catastrophe, dissemination };
+export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
+  demo,
+  accuracy,
+  faults,
+  compare,
+  catastrophe,
+  dissemination,
+};

@@ -101,11 +101,19 @@ for (const [style, lists] of Object.entries(STYLE_LISTS) as [Exclude<Disseminati
 SUBJECTS.push({
   name: "neighbour pings (the lecture's)",
   make: (self, members, rng) =>
-    createNeighborDetector({ self, members, pingIntervalMs: PERIOD, membershipIntervalMs: 5 * PERIOD, rng, startMs: 0 }),
+    createNeighborDetector({
+      self,
+      members,
+      pingIntervalMs: PERIOD,
+      membershipIntervalMs: 5 * PERIOD,
+      rng,
+      startMs: 0,
+    }),
   // Three missed pings, the quorum's accusations, then notices every 100 ms.
   detectWithinMs: 10 * PERIOD,
   // Four pings and about four acks per ping period, and the membership list every 5 periods.
-  declaredBytesPerSec: (n) => (8 * neighborMessageBytes(0)) / (PERIOD / 1000) + neighborMessageBytes(n) / (5 * PERIOD / 1000),
+  declaredBytesPerSec: (n) =>
+    (8 * neighborMessageBytes(0)) / (PERIOD / 1000) + neighborMessageBytes(n) / (5 * PERIOD / 1000),
   scenario: { detector: "neighbor", neighbor: { pingIntervalMs: 500, pingTimeoutMs: 200 } },
 });
 

@@ -1,13 +1,16 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { DecodeError, decodeMessage, encodeHeartbeatList, heartbeatListBytes, MessageKind, sealDatagram } from "../lib/codec.ts";
+import {
+  DecodeError,
+  decodeMessage,
+  encodeHeartbeatList,
+  heartbeatListBytes,
+  MessageKind,
+  sealDatagram,
+} from "../lib/codec.ts";
 import { ConfigError } from "../lib/config.ts";
 import { loopbackId, type MemberId } from "../lib/member_id.ts";
-import {
-  broadcastExponentFor,
-  broadcastProbability,
-  meanBroadcastIntervalSeconds,
-} from "../lib/model/catastrophe.ts";
+import { broadcastExponentFor, broadcastProbability, meanBroadcastIntervalSeconds } from "../lib/model/catastrophe.ts";
 import { seededPrng } from "../lib/prng.ts";
 
 const A = loopbackId(7001);

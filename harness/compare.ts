@@ -11,7 +11,10 @@
  * With `equalBudget`, variants whose bandwidth is not set by B (SWIM,
  * Lifeguard, neighbour pings) first run a short fault-free pilot; their
  * periods are then scaled by measured / B so the real run spends about the
- * same bytes per member as the basic detector. The table reports what the
+ * same bytes per member as the basic detector. Lifeguard's separate gossip
+ * keeps its 200 ms: it sends only queued updates, so a fault-free pilot
+ * cannot price it, and scaling it by the probes' cost floods the group once
+ * updates appear. The table reports what the
  * real run measured, not the target.
  *
  * @module
@@ -391,7 +394,6 @@ async function scaleToBudget(
           ...input.swim,
           protocolPeriodMs: period,
           pingTimeoutMs: Math.min(sc.swim.pingTimeoutMs, period / 2),
-          ...(sc.swim.gossipIntervalMs !== null ? { gossipIntervalMs: sc.swim.gossipIntervalMs * factor } : {}),
         },
       },
     };

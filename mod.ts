@@ -125,6 +125,7 @@ export {
   composeClaims,
   renderClaimsMarkdown,
   runClaims,
+  type StyleInfection,
 } from "./harness/claims.ts";
 export {
   type Baseline,

@@ -89,5 +89,18 @@ Deno.test("composeClaims() says 'not measured' for every claim it has no runs fo
     claims,
   });
   assert(md.includes("| claim | model | measured | verdict |"));
-  assert(md.includes("no pull-style member"));
+  assert(md.includes("not measured"));
+});
+
+Deno.test("composeClaims() judges pull's second half from the push and pull runs' infection curves", () => {
+  const run = (half: number, p99: number, faithful = true) => ({
+    infection: { halfPeriods: half, p99Periods: p99, allPeriods: p99, model: null, curve: [] },
+    faithful,
+  });
+  const pick = (styles: Map<string, ReturnType<typeof run>>) =>
+    composeClaims(new Map(), new Map(), styles).find((c) => c.id === "pull-second-half")!;
+  assertEquals(pick(new Map([["push-n200", run(4, 9)], ["pull-n200", run(5, 8)]])).verdict, "holds");
+  assertEquals(pick(new Map([["push-n200", run(4, 9)], ["pull-n200", run(4, 10)]])).verdict, "does not hold");
+  assertEquals(pick(new Map([["push-n200", run(4, 9)], ["pull-n200", run(5, 8, false)]])).verdict, "inconclusive");
+  assertEquals(pick(new Map([["push-n200", run(4, 9)]])).verdict, "not measured");
 });

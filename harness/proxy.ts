@@ -440,7 +440,8 @@ export class UdpProxy {
         if (this.#domain[from] === this.#domain[to]) m.crossSubnetBytesFrom[from]! += bytes.length;
         else m.crossDomainBytesFrom[from]! += bytes.length;
       }
-      await this.#judge(from, to, bytes);
+      const sending = this.#judge(from, to, bytes);
+      if (sending) await sending;
     }
   }
 
@@ -465,7 +466,8 @@ export class UdpProxy {
       for (let to = 0; to < this.#n && !this.#closed; to++) {
         if (to === from || this.#subnet[to] !== subnet) continue;
         m.fannedOutFrom[from]!++;
-        await this.#judge(from, to, bytes);
+        const sending = this.#judge(from, to, bytes);
+        if (sending) await sending;
       }
     }
   }
@@ -477,8 +479,12 @@ export class UdpProxy {
     return from;
   }
 
-  /** Judges one datagram (or broadcast copy) on the link from → to, and delivers, queues or drops it. */
-  async #judge(from: number, to: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Judges one datagram (or broadcast copy) on the link from → to, and
+   * delivers, queues or drops it. Synchronous unless it sends: the returned
+   * send must finish before the caller's receive buffer is reused.
+   */
+  #judge(from: number, to: number, bytes: Uint8Array): Promise<void> | null {
     const n = this.#n;
     const m = this.#member;
     const links = this.#links;
@@ -486,16 +492,16 @@ export class UdpProxy {
     if (this.#blackholed[from] === 1 || this.#blackholed[to] === 1) {
       m.blackholedFrom[from]!++;
       if (links) links.blackholed[link]!++;
-      return;
+      return null;
     }
     if (this.#dead[to] === 1) {
       m.deadFrom[from]!++;
-      return;
+      return null;
     }
     if (this.#cutCount > 0 && this.#cut[link] === 1) {
       m.partitionedFrom[from]!++;
       if (links) links.partitioned[link]!++;
-      return;
+      return null;
     }
     const fate = freshFate();
     if (this.#rules.length > 0) {
@@ -509,7 +515,7 @@ export class UdpProxy {
     if (fate.dropped !== null) {
       m.lostFrom[from]!++;
       if (links) links.dropped[link]!++;
-      return;
+      return null;
     }
     m.acceptedFrom[from]!++;
     if (fate.copies > 1) {
@@ -522,20 +528,21 @@ export class UdpProxy {
     if (links && delay > 0) links.delayed[link]!++;
     if (delay === 0 && fate.flipBits.length === 0) {
       // The common path: no copy of the buffer; awaited before the next receive reuses it.
-      for (let c = 0; c < fate.copies; c++) await this.#send(from, to, bytes);
-      return;
+      return fate.copies === 1 ? this.#send(from, to, bytes) : this.#sendCopies(from, to, bytes, fate.copies);
     }
     const payload = bytes.slice();
     for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
-    if (delay === 0) {
-      for (let c = 0; c < fate.copies; c++) await this.#send(from, to, payload);
-      return;
-    }
+    if (delay === 0) return this.#sendCopies(from, to, payload, fate.copies);
     const at = absNowMs() + delay;
     for (let c = 0; c < fate.copies; c++) {
       this.#queue.push({ at, seq: this.#queueSeq++, from, to, bytes: payload });
       if (at < this.#queueArmedAt) this.#armQueue();
     }
+    return null;
+  }
+
+  async #sendCopies(from: number, to: number, bytes: Uint8Array, copies: number): Promise<void> {
+    for (let c = 0; c < copies; c++) await this.#send(from, to, bytes);
   }
 
   async #send(from: number, to: number, bytes: Uint8Array): Promise<void> {

@@ -1,18 +1,11 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic_gossip.ts";
+import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
 import { DecodeError, decodeMessage, encodeHeartbeatList } from "../lib/codec.ts";
 import { loopbackId } from "../lib/member_id.ts";
 import { seededPrng } from "../lib/prng.ts";
 import { simulate } from "../lib/simulate.ts";
 
-const A = loopbackId(7001);
-const B = loopbackId(7002);
-const C = loopbackId(7003);
-const T = { tGossipMs: 1000, tFailMs: 10_000, tCleanupMs: 20_000 };
-
-function detector(overrides: Partial<BasicGossipOptions> = {}) {
-  return createBasicGossipDetector({ self: A, members: [A, B, C], ...T, rng: seededPrng(1), startMs: 0, ...overrides });
-}
+import { A, B, C, detector, T } from "./_basic_fixture.ts";
 
 Deno.test("tick() gossips the whole list to one other member once per T_gossip, incrementing its heartbeat", () => {
   const d = detector();

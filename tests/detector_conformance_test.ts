@@ -30,19 +30,26 @@ interface Subject {
 }
 
 const PERIOD = 1000;
+
+/** The basic detector with T_fail 15 s, in one dissemination style. */
+function basicGossip(style: DisseminationStyle): Subject["make"] {
+  return (self, members, rng) =>
+    createBasicGossipDetector({
+      self,
+      members,
+      tGossipMs: PERIOD,
+      tFailMs: 15_000,
+      tCleanupMs: 30_000,
+      rng,
+      startMs: 0,
+      style,
+    });
+}
+
 const SUBJECTS: Subject[] = [
   {
     name: "basic gossip",
-    make: (self, members, rng) =>
-      createBasicGossipDetector({
-        self,
-        members,
-        tGossipMs: PERIOD,
-        tFailMs: 15_000,
-        tCleanupMs: 30_000,
-        rng,
-        startMs: 0,
-      }),
+    make: basicGossip("push"),
     detectWithinMs: 15_000 + 15 * PERIOD,
     declaredBytesPerSec: (n) => heartbeatListBytes(n) / (PERIOD / 1000),
     scenario: {},
@@ -81,17 +88,7 @@ const STYLE_LISTS: Record<Exclude<DisseminationStyle, "push">, number> = { pull:
 for (const [style, lists] of Object.entries(STYLE_LISTS) as [Exclude<DisseminationStyle, "push">, number][]) {
   SUBJECTS.push({
     name: `basic gossip (${style})`,
-    make: (self, members, rng) =>
-      createBasicGossipDetector({
-        self,
-        members,
-        tGossipMs: PERIOD,
-        tFailMs: 15_000,
-        tCleanupMs: 30_000,
-        rng,
-        startMs: 0,
-        style,
-      }),
+    make: basicGossip(style),
     detectWithinMs: 15_000 + 15 * PERIOD,
     // Own request or list, plus answers to about one peer's per period (a pull request and a digest ack's count are extra).
     declaredBytesPerSec: (n) => (lists * heartbeatListBytes(n) + 16) / (PERIOD / 1000),

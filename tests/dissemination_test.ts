@@ -1,5 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic_gossip.ts";
+import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
 import {
   DecodeError,
   decodeMessage,
@@ -13,14 +13,7 @@ import { loopbackId, type MemberId } from "../lib/member_id.ts";
 import { broadcastExponentFor, broadcastProbability, meanBroadcastIntervalSeconds } from "../lib/model/catastrophe.ts";
 import { seededPrng } from "../lib/prng.ts";
 
-const A = loopbackId(7001);
-const B = loopbackId(7002);
-const C = loopbackId(7003);
-const T = { tGossipMs: 1000, tFailMs: 10_000, tCleanupMs: 20_000 };
-
-function detector(overrides: Partial<BasicGossipOptions> = {}) {
-  return createBasicGossipDetector({ self: A, members: [A, B, C], ...T, rng: seededPrng(1), startMs: 0, ...overrides });
-}
+import { A, B, C, detector, T } from "./_basic_fixture.ts";
 
 Deno.test("codec: a DigestAck carries its state count; a pull request with entries is rejected", () => {
   const bytes = encodeHeartbeatList([A, B, C], [5, 6, 7], 3, MessageKind.DigestAck, 2);

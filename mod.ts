@@ -146,6 +146,7 @@ export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
 export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/html_report.ts";
 export {
   applyVariant,
+  BROADCAST_VARIANTS,
   COMPARABLE,
   type Comparable,
   type ComparisonOptions,

@@ -30,36 +30,16 @@ import { runScenario } from "./run.ts";
 import { resolveScenario, type ScenarioInput } from "./scenario.ts";
 import { renderSvg } from "./charts.ts";
 
+/** The detectors the comparison can run (the default comparison). */
+export const DETECTOR_VARIANTS = ["basic", "swim", "lifeguard", "phi", "neighbor"] as const;
+/** The basic detector's dissemination styles and target choices. */
+export const DISSEMINATION_VARIANTS = ["push", "pull", "push-pull", "digest", "topology-aware", "multi-level"] as const;
+/** Catastrophe recovery off and on. */
+export const BROADCAST_VARIANTS = ["broadcast", "no-broadcast"] as const;
 /** Variants the comparison can run. */
-export const COMPARABLE = [
-  "basic",
-  "swim",
-  "lifeguard",
-  "phi",
-  "neighbor",
-  "push",
-  "pull",
-  "push-pull",
-  "digest",
-  "topology-aware",
-  "multi-level",
-  "broadcast",
-  "no-broadcast",
-] as const;
+export const COMPARABLE = [...DETECTOR_VARIANTS, ...DISSEMINATION_VARIANTS, ...BROADCAST_VARIANTS] as const;
 /** One of {@linkcode COMPARABLE}. */
 export type Comparable = typeof COMPARABLE[number];
-
-/** The default detector comparison. */
-export const DETECTOR_VARIANTS: readonly Comparable[] = ["basic", "swim", "lifeguard", "phi", "neighbor"];
-/** The default dissemination comparison. */
-export const DISSEMINATION_VARIANTS: readonly Comparable[] = [
-  "push",
-  "pull",
-  "push-pull",
-  "digest",
-  "topology-aware",
-  "multi-level",
-];
 
 /** The scenario a variant runs: `input` with the variant's settings applied. */
 export function applyVariant(input: ScenarioInput, variant: Comparable): ScenarioInput {

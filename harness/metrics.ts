@@ -262,9 +262,7 @@ export interface Mistakes {
 export function mistakes(record: RunRecord): Mistakes {
   const end = record.durationMs;
   const n = record.members;
-  const downsOf = new Map<number, DownInterval[]>();
-  for (const d of record.downs) (downsOf.get(d.member) ?? downsOf.set(d.member, []).get(d.member)!).push(d);
-  const isDown = (m: number, t: number) => (downsOf.get(m) ?? []).some((d) => d.fromMs <= t && t < (d.toMs ?? end));
+  const { downsOf, isDown } = downIndex(record);
   const downDuring = (m: number, from: number, to: number) =>
     (downsOf.get(m) ?? []).some((d) => d.fromMs <= to && (d.toMs ?? end) > from);
   const cutDuring = (x: number, o: number, from: number, to: number) =>
@@ -694,6 +692,18 @@ function pairKey(observer: number, subject: number): number {
   return observer * 1e6 + subject + 1;
 }
 
+/** Down intervals by member, and whether a member was down at t (open intervals last to the run's end). */
+function downIndex(record: RunRecord): {
+  downsOf: Map<number, DownInterval[]>;
+  isDown: (m: number, t: number) => boolean;
+} {
+  const end = record.durationMs;
+  const downsOf = new Map<number, DownInterval[]>();
+  for (const d of record.downs) (downsOf.get(d.member) ?? downsOf.set(d.member, []).get(d.member)!).push(d);
+  const isDown = (m: number, t: number) => (downsOf.get(m) ?? []).some((d) => d.fromMs <= t && t < (d.toMs ?? end));
+  return { downsOf, isDown };
+}
+
 function eventsByPair(
   events: readonly RecordedEvent[],
 ): Map<number, RecordedEvent[]> {
@@ -810,10 +820,8 @@ export interface Remerge {
 /** Re-merge after every healed partition. */
 export function remerges(record: RunRecord): Remerge[] {
   const n = record.members;
-  const end = record.durationMs;
   const byPair = eventsByPair(record.events);
-  const isDown = (m: number, t: number) =>
-    record.downs.some((d) => d.member === m && d.fromMs <= t && (d.toMs ?? end) > t);
+  const { isDown } = downIndex(record);
   const out: Remerge[] = [];
   for (const p of record.partitions) {
     if (p.toMs === null) continue;

@@ -24,6 +24,7 @@ import {
 } from "./shard_protocol.ts";
 import { DISSEMINATION_STYLES, type DisseminationStyle, type PhiOptions } from "../lib/basic_gossip.ts";
 import { broadcastExponentFor } from "../lib/model/catastrophe.ts";
+import { NEIGHBOR_DEFAULTS } from "../lib/neighbor.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -668,13 +669,16 @@ export function resolveScenario(input: unknown): Scenario {
   let neighbor: NeighborSettings | null = null;
   if (detector === "neighbor") {
     const n = s.neighbor ?? {};
+    const d = NEIGHBOR_DEFAULTS;
+    const pingIntervalMs = n.pingIntervalMs ?? d.pingIntervalMs;
     neighbor = {
-      pingIntervalMs: n.pingIntervalMs ?? 1000,
-      pingTimeoutMs: n.pingTimeoutMs ?? Math.min(500, (n.pingIntervalMs ?? 1000) / 2),
-      missesToSuspect: n.missesToSuspect ?? 3,
-      neighborsPerSide: n.neighborsPerSide ?? 2,
-      quorum: n.quorum ?? 2,
-      noticeIntervalMs: n.noticeIntervalMs ?? 100,
+      pingIntervalMs,
+      pingTimeoutMs: n.pingTimeoutMs ?? Math.min(d.pingTimeoutMs, pingIntervalMs / 2),
+      missesToSuspect: n.missesToSuspect ?? d.missesToSuspect,
+      neighborsPerSide: n.neighborsPerSide ?? d.neighborsPerSide,
+      quorum: n.quorum ?? d.quorum,
+      noticeIntervalMs: n.noticeIntervalMs ?? d.noticeIntervalMs,
+      // Half the budget's period: membership lists then cost about B/2, the pings the rest.
       membershipIntervalMs: n.membershipIntervalMs ?? 2 * gossip.tGossipMs,
     };
     if (!(neighbor.pingTimeoutMs < neighbor.pingIntervalMs)) {

@@ -68,6 +68,17 @@ export interface NeighborOptions {
   readonly startMs: number;
 }
 
+/** Defaults of {@linkcode NeighborOptions} (ms where a time). The ping timeout is also capped at half the ping period. */
+export const NEIGHBOR_DEFAULTS = {
+  pingIntervalMs: 1000,
+  pingTimeoutMs: 500,
+  missesToSuspect: 3,
+  neighborsPerSide: 2,
+  quorum: 2,
+  noticeIntervalMs: 100,
+  membershipIntervalMs: 5000,
+} as const;
+
 /** The neighbour-ping detector, with read access for tests and tools. */
 export interface NeighborDetector extends Detector {
   /** Members this one currently pings. */
@@ -165,13 +176,14 @@ export function decodeNeighborMessage(
  */
 export function createNeighborDetector(options: NeighborOptions): NeighborDetector {
   const { self, rng, startMs } = options;
-  const pingIntervalMs = options.pingIntervalMs ?? 1000;
-  const pingTimeoutMs = options.pingTimeoutMs ?? 500;
-  const missesToSuspect = options.missesToSuspect ?? 3;
-  const perSide = options.neighborsPerSide ?? 2;
-  const quorum = options.quorum ?? 2;
-  const noticeIntervalMs = options.noticeIntervalMs ?? 100;
-  const membershipIntervalMs = options.membershipIntervalMs ?? 5000;
+  const d = NEIGHBOR_DEFAULTS;
+  const pingIntervalMs = options.pingIntervalMs ?? d.pingIntervalMs;
+  const pingTimeoutMs = options.pingTimeoutMs ?? d.pingTimeoutMs;
+  const missesToSuspect = options.missesToSuspect ?? d.missesToSuspect;
+  const perSide = options.neighborsPerSide ?? d.neighborsPerSide;
+  const quorum = options.quorum ?? d.quorum;
+  const noticeIntervalMs = options.noticeIntervalMs ?? d.noticeIntervalMs;
+  const membershipIntervalMs = options.membershipIntervalMs ?? d.membershipIntervalMs;
   const positive = (field: string, v: number) => {
     if (!(v > 0 && Number.isFinite(v))) {
       throw new ConfigError(field, `'${field}' must be positive: current value is ${v}`);

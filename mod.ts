@@ -26,15 +26,15 @@
  */
 
 // Pure core
-export * from "./lib/member_id.ts";
-export * from "./lib/prng.ts";
-export * from "./lib/detector.ts";
-export * from "./lib/codec.ts";
-export * from "./lib/config.ts";
-export * from "./lib/basic_gossip.ts";
-export * from "./lib/swim.ts";
-export * from "./lib/swim_codec.ts";
-export * from "./lib/neighbor.ts";
+export * from "./lib/core/member_id.ts";
+export * from "./lib/core/prng.ts";
+export * from "./lib/core/detector.ts";
+export * from "./lib/basic/codec.ts";
+export * from "./lib/basic/config.ts";
+export * from "./lib/basic/detector.ts";
+export * from "./lib/swim/detector.ts";
+export * from "./lib/swim/codec.ts";
+export * from "./lib/neighbor/detector.ts";
 export * from "./lib/model/gossip_markov.ts";
 export * from "./lib/model/appendix_a.ts";
 export * from "./lib/model/epidemic.ts";
@@ -42,35 +42,35 @@ export * from "./lib/model/swim.ts";
 export * from "./lib/model/lifeguard.ts";
 export * from "./lib/model/phi_accrual.ts";
 export * from "./lib/model/catastrophe.ts";
-export * from "./lib/histogram.ts";
-export * from "./lib/stats.ts";
-export * from "./lib/simulate.ts";
+export * from "./lib/core/histogram.ts";
+export * from "./lib/core/stats.ts";
+export * from "./lib/sim/simulate.ts";
 
 // Harness: transports, proxy, runner
-export { type PacketHandler, type Transport } from "./harness/transport.ts";
-export { bindUdp, boundPort, PortInUseError, UdpTransport } from "./harness/udp_transport.ts";
-export { type LinkCounters, type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy.ts";
-export * from "./harness/impairments/impairment.ts";
-export * from "./harness/impairments/registry.ts";
-export * from "./harness/impairments/rule.ts";
-export * from "./harness/impairments/loss.ts";
-export * from "./harness/impairments/gilbert_elliott.ts";
-export * from "./harness/impairments/delay.ts";
-export * from "./harness/impairments/duplicate.ts";
-export * from "./harness/impairments/corrupt.ts";
-export * from "./harness/impairments/reorder.ts";
-export * from "./harness/impairments/rate.ts";
-export * from "./harness/partitions.ts";
-export * from "./harness/fault_schedule.ts";
-export type { Hosting } from "./harness/shard_pool.ts";
+export { type PacketHandler, type Transport } from "./harness/net/transport.ts";
+export { bindUdp, boundPort, PortInUseError, UdpTransport } from "./harness/net/udp_transport.ts";
+export { type LinkCounters, type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy/udp_proxy.ts";
+export * from "./harness/faults/impairments/impairment.ts";
+export * from "./harness/faults/impairments/registry.ts";
+export * from "./harness/faults/impairments/rule.ts";
+export * from "./harness/faults/impairments/loss.ts";
+export * from "./harness/faults/impairments/gilbert_elliott.ts";
+export * from "./harness/faults/impairments/delay.ts";
+export * from "./harness/faults/impairments/duplicate.ts";
+export * from "./harness/faults/impairments/corrupt.ts";
+export * from "./harness/faults/impairments/reorder.ts";
+export * from "./harness/faults/impairments/rate.ts";
+export * from "./harness/faults/partitions.ts";
+export * from "./harness/faults/schedule.ts";
+export type { Hosting } from "./harness/hosting/shard_pool.ts";
 export {
   DETECTOR_NAMES,
   type DetectorName,
   type MemberLevels,
   type NeighborSettings,
   type SwimSettings,
-} from "./harness/shard_protocol.ts";
-export { ProxyProcess } from "./harness/proxy_process.ts";
+} from "./harness/hosting/shard_protocol.ts";
+export { ProxyProcess } from "./harness/proxy/proxy_process.ts";
 export {
   type CrashSpec,
   type DurationSpec,
@@ -79,9 +79,9 @@ export {
   type Scenario,
   ScenarioError,
   type ScenarioInput,
-} from "./harness/scenario.ts";
-export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "./harness/run.ts";
-export type { RunResult } from "./harness/results.ts";
+} from "./harness/scenario/resolve.ts";
+export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "./harness/run/run.ts";
+export type { RunResult } from "./harness/run/result.ts";
 export type {
   Bandwidth,
   BroadcastReport,
@@ -95,11 +95,11 @@ export type {
   ProxyReport,
   Remerge,
   Spread,
-} from "./harness/metrics.ts";
-export type { MachineFacts, ProcessUsage } from "./harness/noise.ts";
-export { renderSummary, renderValidation } from "./harness/report.ts";
-export type { EpisodeSummary } from "./harness/results.ts";
-export { type EpisodeRecord, EpisodeTracker, type EpisodeTrackerOptions } from "./harness/episodes.ts";
+} from "./harness/metrics/metrics.ts";
+export type { MachineFacts, ProcessUsage } from "./harness/os/readings.ts";
+export { renderSummary, renderValidation } from "./harness/report/summary.ts";
+export type { EpisodeSummary } from "./harness/run/result.ts";
+export { type EpisodeRecord, EpisodeTracker, type EpisodeTrackerOptions } from "./harness/metrics/episodes.ts";
 export {
   type InfectionPoint,
   type RoundsTo,
@@ -109,13 +109,13 @@ export {
   type ValidationRow,
   type Verdict,
   VERDICTS,
-} from "./harness/validation.ts";
+} from "./harness/studies/validation.ts";
 export {
   runValidation,
   type ValidationFile,
   type ValidationOptions,
   validationScenario,
-} from "./harness/validate_run.ts";
+} from "./harness/studies/validate_run.ts";
 export {
   type Claim,
   CLAIM_VERDICTS,
@@ -126,7 +126,7 @@ export {
   renderClaimsMarkdown,
   runClaims,
   type StyleInfection,
-} from "./harness/claims.ts";
+} from "./harness/studies/claims.ts";
 export {
   type Baseline,
   BASELINE_DIR,
@@ -141,9 +141,9 @@ export {
   saveBaseline,
   type SuiteOptions,
   type SuiteResult,
-} from "./harness/bench.ts";
+} from "./harness/studies/bench.ts";
 export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
-export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/html_report.ts";
+export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/report/html_report.ts";
 export {
   applyVariant,
   BROADCAST_VARIANTS,
@@ -155,8 +155,8 @@ export {
   DISSEMINATION_VARIANTS,
   type InfectionSummary,
   runComparison,
-} from "./harness/compare.ts";
-export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/fastest.ts";
+} from "./harness/studies/compare.ts";
+export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/studies/fastest.ts";
 export {
   answerModel,
   MODEL_METHODS,
@@ -165,4 +165,4 @@ export {
   type ModelCurvePoint,
   type ModelMethod,
   type ModelQuery,
-} from "./harness/model_table.ts";
+} from "./harness/studies/model_table.ts";

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario.ts";
+import type { ScenarioInput } from "../harness/scenario/resolve.ts";
 
 /** A benchmark case: a scenario with a stable id. */
 export interface BenchCase {

@@ -1,7 +1,7 @@
 // The three-member basic detector the basic-gossip and dissemination tests start from.
-import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { loopbackId } from "../lib/member_id.ts";
-import { seededPrng } from "../lib/prng.ts";
+import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
+import { seededPrng } from "../lib/core/prng.ts";
 
 export const A = loopbackId(7001);
 export const B = loopbackId(7002);

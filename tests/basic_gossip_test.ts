@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { DecodeError, decodeMessage, encodeHeartbeatList } from "../lib/codec.ts";
-import { loopbackId } from "../lib/member_id.ts";
-import { seededPrng } from "../lib/prng.ts";
-import { simulate } from "../lib/simulate.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { DecodeError, decodeMessage, encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
+import { seededPrng } from "../lib/core/prng.ts";
+import { simulate } from "../lib/sim/simulate.ts";
 
 import { A, B, C, detector, T } from "./_basic_fixture.ts";
 

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { type CaseFigures, checkCase, saveBaseline } from "../harness/bench.ts";
+import { type CaseFigures, checkCase, saveBaseline } from "../harness/studies/bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
-import { resolveScenario } from "../harness/scenario.ts";
-import { machineFacts } from "../harness/noise.ts";
+import { resolveScenario } from "../harness/scenario/resolve.ts";
+import { machineFacts } from "../harness/os/readings.ts";
 
 const base: CaseFigures = {
   id: "c",

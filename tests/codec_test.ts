@@ -7,9 +7,9 @@ import {
   heartbeatListBytes,
   MAX_ENTRIES,
   serialDelta16,
-} from "../lib/codec.ts";
-import { formatMemberId, loopbackId, parseMemberId } from "../lib/member_id.ts";
-import { seededPrng } from "../lib/prng.ts";
+} from "../lib/basic/codec.ts";
+import { formatMemberId, loopbackId, parseMemberId } from "../lib/core/member_id.ts";
+import { seededPrng } from "../lib/core/prng.ts";
 
 const ids = [loopbackId(7001), loopbackId(7002), parseMemberId("10.1.2.3:65535")];
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { runComparison } from "../harness/compare.ts";
+import { runComparison } from "../harness/studies/compare.ts";
 
 Deno.test("runComparison() runs one scenario per detector with the same schedule and writes the table", async () => {
   const dir = await Deno.makeTempDir();

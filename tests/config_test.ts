@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { ConfigError, deriveGossipConfig } from "../lib/config.ts";
+import { ConfigError, deriveGossipConfig } from "../lib/basic/config.ts";
 
 Deno.test("deriveGossipConfig() sets T_gossip = 8n/B", () => {
   const table: [number, number, number][] = [

@@ -3,18 +3,18 @@
 // member without faults, survives malformed input, and stays within the
 // bandwidth it declares. A skip names its reason.
 import { assert, assertEquals } from "@std/assert";
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { DecodeError, heartbeatListBytes } from "../lib/codec.ts";
-import type { Detector } from "../lib/detector.ts";
-import { loopbackId, type MemberId } from "../lib/member_id.ts";
-import { type Prng, seededPrng } from "../lib/prng.ts";
-import { simulate } from "../lib/simulate.ts";
-import { createSwimDetector } from "../lib/swim.ts";
-import { createNeighborDetector, neighborMessageBytes } from "../lib/neighbor.ts";
-import type { DisseminationStyle } from "../lib/basic_gossip.ts";
-import { swimMessageBytes } from "../lib/swim_codec.ts";
-import { runScenario } from "../harness/run.ts";
-import { resolveScenario, type ScenarioInput } from "../harness/scenario.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { DecodeError, heartbeatListBytes } from "../lib/basic/codec.ts";
+import type { Detector } from "../lib/core/detector.ts";
+import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
+import { type Prng, seededPrng } from "../lib/core/prng.ts";
+import { simulate } from "../lib/sim/simulate.ts";
+import { createSwimDetector } from "../lib/swim/detector.ts";
+import { createNeighborDetector, neighborMessageBytes } from "../lib/neighbor/detector.ts";
+import type { DisseminationStyle } from "../lib/basic/detector.ts";
+import { swimMessageBytes } from "../lib/swim/codec.ts";
+import { runScenario } from "../harness/run/run.ts";
+import { resolveScenario, type ScenarioInput } from "../harness/scenario/resolve.ts";
 
 interface Subject {
   readonly name: string;

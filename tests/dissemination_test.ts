@@ -1,5 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
 import {
   DecodeError,
   decodeMessage,
@@ -7,11 +7,11 @@ import {
   heartbeatListBytes,
   MessageKind,
   sealDatagram,
-} from "../lib/codec.ts";
-import { ConfigError } from "../lib/config.ts";
-import { loopbackId, type MemberId } from "../lib/member_id.ts";
+} from "../lib/basic/codec.ts";
+import { ConfigError } from "../lib/basic/config.ts";
+import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
 import { broadcastExponentFor, broadcastProbability, meanBroadcastIntervalSeconds } from "../lib/model/catastrophe.ts";
-import { seededPrng } from "../lib/prng.ts";
+import { seededPrng } from "../lib/core/prng.ts";
 
 import { A, B, C, detector, T } from "./_basic_fixture.ts";
 

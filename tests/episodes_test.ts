@@ -1,8 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { EpisodeTracker } from "../harness/episodes.ts";
-import { validate } from "../harness/validation.ts";
-import { composeClaims, renderClaimsMarkdown } from "../harness/claims.ts";
-import { Histogram } from "../lib/histogram.ts";
+import { EpisodeTracker } from "../harness/metrics/episodes.ts";
+import { validate } from "../harness/studies/validation.ts";
+import { composeClaims, renderClaimsMarkdown } from "../harness/studies/claims.ts";
+import { Histogram } from "../lib/core/histogram.ts";
 
 Deno.test("EpisodeTracker times learns against origins, including learns that arrive before their origin", () => {
   const t = new EpisodeTracker({ horizonMs: 1000, cutoffMs: 10_000 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { compileSchedule } from "../harness/fault_schedule.ts";
-import { resolveScenario, ScenarioError } from "../harness/scenario.ts";
+import { compileSchedule } from "../harness/faults/schedule.ts";
+import { resolveScenario, ScenarioError } from "../harness/scenario/resolve.ts";
 
 const base = { name: "f", members: 6, duration: 100_000, tFailMs: 5000 };
 

@@ -1,11 +1,11 @@
 // Micro-benchmarks of the hot paths (`deno task bench`): the codec on a
 // 1000-entry list, the detector's merge of one, the proxy's per-datagram
 // decision, and the model's full curve at n = 1000.
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { decodeMessage, encodeHeartbeatList } from "../lib/codec.ts";
-import { loopbackId } from "../lib/member_id.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { decodeMessage, encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
 import { mistakeCurve } from "../lib/model/gossip_markov.ts";
-import { seededPrng } from "../lib/prng.ts";
+import { seededPrng } from "../lib/core/prng.ts";
 
 const N = 1000;
 const ids = Array.from({ length: N }, (_, i) => loopbackId(10_000 + i));

@@ -1,10 +1,18 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { freshFate, ImpairmentError, type Packet } from "../harness/impairments/impairment.ts";
-import { createImpairment, IMPAIRMENT_KINDS } from "../harness/impairments/registry.ts";
-import { Rule } from "../harness/impairments/rule.ts";
-import { GilbertElliottImpairment } from "../harness/impairments/gilbert_elliott.ts";
-import { bridge, groups, halves, isolate, majoritiesRing, majorityMinority, oneWay } from "../harness/partitions.ts";
-import { seededPrng } from "../lib/prng.ts";
+import { freshFate, ImpairmentError, type Packet } from "../harness/faults/impairments/impairment.ts";
+import { createImpairment, IMPAIRMENT_KINDS } from "../harness/faults/impairments/registry.ts";
+import { Rule } from "../harness/faults/impairments/rule.ts";
+import { GilbertElliottImpairment } from "../harness/faults/impairments/gilbert_elliott.ts";
+import {
+  bridge,
+  groups,
+  halves,
+  isolate,
+  majoritiesRing,
+  majorityMinority,
+  oneWay,
+} from "../harness/faults/partitions.ts";
+import { seededPrng } from "../lib/core/prng.ts";
 
 const packet = (link = 1, size = 100, nowMs = 0): Packet => ({ from: 0, to: 1, link, size, nowMs });
 

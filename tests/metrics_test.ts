@@ -7,9 +7,9 @@ import {
   proxyReport,
   remerges,
   type RunRecord,
-} from "../harness/metrics.ts";
-import type { ProxyCounters } from "../harness/proxy.ts";
-import { poissonInterval } from "../lib/stats.ts";
+} from "../harness/metrics/metrics.ts";
+import type { ProxyCounters } from "../harness/proxy/udp_proxy.ts";
+import { poissonInterval } from "../lib/core/stats.ts";
 
 function record(overrides: Partial<RunRecord>): RunRecord {
   const n = overrides.members ?? 4;

@@ -1,10 +1,10 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { MessageKind, sealDatagram } from "../lib/codec.ts";
-import { ConfigError } from "../lib/config.ts";
-import { loopbackId, type MemberId } from "../lib/member_id.ts";
-import { createNeighborDetector, decodeNeighborMessage, type NeighborOptions } from "../lib/neighbor.ts";
-import { seededPrng } from "../lib/prng.ts";
-import { simulate } from "../lib/simulate.ts";
+import { MessageKind, sealDatagram } from "../lib/basic/codec.ts";
+import { ConfigError } from "../lib/basic/config.ts";
+import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
+import { createNeighborDetector, decodeNeighborMessage, type NeighborOptions } from "../lib/neighbor/detector.ts";
+import { seededPrng } from "../lib/core/prng.ts";
+import { simulate } from "../lib/sim/simulate.ts";
 
 const ids: MemberId[] = Array.from({ length: 10 }, (_, i) => loopbackId(8000 + i));
 

@@ -1,10 +1,10 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { encodeHeartbeatList } from "../lib/codec.ts";
-import { loopbackId } from "../lib/member_id.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
 import { phi } from "../lib/model/phi_accrual.ts";
-import { seededPrng } from "../lib/prng.ts";
-import { simulate } from "../lib/simulate.ts";
+import { seededPrng } from "../lib/core/prng.ts";
+import { simulate } from "../lib/sim/simulate.ts";
 
 const [A, B] = [loopbackId(40_001), loopbackId(40_002)];
 

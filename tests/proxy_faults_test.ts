@@ -3,11 +3,11 @@
 // impairment at once. Sender and receiver are raw sockets standing in for
 // members; each datagram carries its sequence number and send time.
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { absNowMs } from "../harness/clock.ts";
-import type { RuleSpec } from "../harness/impairments/rule.ts";
-import { UdpProxy } from "../harness/proxy.ts";
-import { oneWay } from "../harness/partitions.ts";
-import { bindUdp, boundPort } from "../harness/udp_transport.ts";
+import { absNowMs } from "../harness/os/clock.ts";
+import type { RuleSpec } from "../harness/faults/impairments/rule.ts";
+import { UdpProxy } from "../harness/proxy/udp_proxy.ts";
+import { oneWay } from "../harness/faults/partitions.ts";
+import { bindUdp, boundPort } from "../harness/net/udp_transport.ts";
 
 interface Arrival {
   seq: number;

@@ -2,9 +2,9 @@
 // The HTML report: built from a real run, self-contained, and drawn by a real
 // browser (Debian's headless Chromium) to a non-blank screenshot.
 import { assert, assertEquals } from "@std/assert";
-import { runReport, writeReport } from "../harness/html_report.ts";
-import { runScenario } from "../harness/run.ts";
-import { resolveScenario } from "../harness/scenario.ts";
+import { runReport, writeReport } from "../harness/report/html_report.ts";
+import { runScenario } from "../harness/run/run.ts";
+import { resolveScenario } from "../harness/scenario/resolve.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
   try {

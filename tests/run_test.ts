@@ -1,10 +1,10 @@
 // deno-lint-ignore-file no-console -- the CLI test silences the CLI's error output.
 import { assert, assertEquals } from "@std/assert";
-import { heartbeatListBytes } from "../lib/codec.ts";
-import { runScenario } from "../harness/run.ts";
-import { resolveScenario } from "../harness/scenario.ts";
-import { main } from "../harness/cli.ts";
-import { runValidation } from "../harness/validate_run.ts";
+import { heartbeatListBytes } from "../lib/basic/codec.ts";
+import { runScenario } from "../harness/run/run.ts";
+import { resolveScenario } from "../harness/scenario/resolve.ts";
+import { main } from "../harness/cli/main.ts";
+import { runValidation } from "../harness/studies/validate_run.ts";
 
 // Integration tests on real sockets, a real proxy process and real workers.
 // Assertions are on counts and generous windows, never on speed.

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { resolveScenario, ScenarioError } from "../harness/scenario.ts";
+import { resolveScenario, ScenarioError } from "../harness/scenario/resolve.ts";
 import { SCENARIOS } from "../scenarios/mod.ts";
 import { broadcastExponentFor } from "../lib/model/catastrophe.ts";
 

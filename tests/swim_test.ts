@@ -1,10 +1,10 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { DecodeError, encodeHeartbeatList, MessageKind } from "../lib/codec.ts";
-import { loopbackId } from "../lib/member_id.ts";
-import { seededPrng } from "../lib/prng.ts";
-import { simulate } from "../lib/simulate.ts";
-import { createSwimDetector } from "../lib/swim.ts";
-import { decodeSwim, encodeSwim, SwimStatus } from "../lib/swim_codec.ts";
+import { DecodeError, encodeHeartbeatList, MessageKind } from "../lib/basic/codec.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
+import { seededPrng } from "../lib/core/prng.ts";
+import { simulate } from "../lib/sim/simulate.ts";
+import { createSwimDetector } from "../lib/swim/detector.ts";
+import { decodeSwim, encodeSwim, SwimStatus } from "../lib/swim/codec.ts";
 import { swimExpectedDetectionPeriods } from "../lib/model/swim.ts";
 
 /** An ack from a peer carrying one update (how updates reach a detector in these tests). */

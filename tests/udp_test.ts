@@ -1,13 +1,13 @@
 import { assert, assertEquals, assertExists } from "@std/assert";
-import { createBasicGossipDetector } from "../lib/basic_gossip.ts";
-import { decodeMessage, encodeHeartbeatList } from "../lib/codec.ts";
-import { loopbackId } from "../lib/member_id.ts";
-import { seededPrng } from "../lib/prng.ts";
-import { absNowMs, RunClock } from "../harness/clock.ts";
-import { MemberCounters, MemberHost } from "../harness/member_host.ts";
-import { UdpProxy } from "../harness/proxy.ts";
-import { Scheduler } from "../harness/scheduler.ts";
-import { bindUdp, boundPort, UdpTransport } from "../harness/udp_transport.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { decodeMessage, encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { loopbackId } from "../lib/core/member_id.ts";
+import { seededPrng } from "../lib/core/prng.ts";
+import { absNowMs, RunClock } from "../harness/os/clock.ts";
+import { MemberCounters, MemberHost } from "../harness/hosting/member_host.ts";
+import { UdpProxy } from "../harness/proxy/udp_proxy.ts";
+import { Scheduler } from "../harness/hosting/scheduler.ts";
+import { bindUdp, boundPort, UdpTransport } from "../harness/net/udp_transport.ts";
 
 const to = (port: number): Deno.NetAddr => ({ transport: "udp", hostname: "127.0.0.1", port });
 

@@ -1,0 +1,15 @@
+/**
+ * Process entry of a shard (see `shard_host.ts`): one JSON message per line
+ * on stdin and stdout. Exits when stdin closes, so it never outlives the
+ * harness. Being a process, it can be paused for real with SIGSTOP.
+ *
+ * @module
+ */
+
+import { forEachLine, writeLineSync } from "../os/child.ts";
+import { serveShard } from "./shard_host.ts";
+import type { ToShard } from "./shard_protocol.ts";
+
+const deliver = serveShard(writeLineSync, () => setTimeout(() => Deno.exit(0), 0));
+await forEachLine(Deno.stdin.readable, (line) => deliver(JSON.parse(line) as ToShard));
+Deno.exit(0);

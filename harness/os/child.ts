@@ -1,0 +1,63 @@
+// One JSON message per line over a child process's stdin/stdout: the
+// channel of the proxy process and of process-hosted shards. Private helper.
+
+/** V8 flags for the harness's processes (halves GC-induced timer lateness). */
+export const V8_FLAGS = "--max-semi-space-size=2";
+
+/** Calls `onLine` with every non-empty line of a byte stream, in order. */
+export async function forEachLine(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void | Promise<void>,
+): Promise<void> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.trim() !== "") await onLine(line);
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Writes one JSON line to stdout, whole (a pipe may take a large message in several writes). */
+export function writeLineSync(value: unknown): void {
+  const bytes = encoder.encode(JSON.stringify(value) + "\n");
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+}
+
+/** The project's configuration (import map, lockfile), for child processes. */
+const CONFIG = new URL("../../deno.json", import.meta.url);
+
+/**
+ * A Deno child process running `main`, with loopback-only network, the
+ * project's import map and lockfile, and the harness's V8 flags.
+ */
+export function spawnDeno(main: URL): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${CONFIG.pathname}`,
+      "--unstable-net",
+      "--allow-net=127.0.0.1",
+      `--v8-flags=${V8_FLAGS}`,
+      main.href,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Sends JSON lines to a child's stdin, in order. */
+export function lineWriter(child: Deno.ChildProcess): { send(value: unknown): Promise<void>; close(): Promise<void> } {
+  const writer = child.stdin.getWriter();
+  return {
+    send: (value) => writer.write(encoder.encode(JSON.stringify(value) + "\n")),
+    close: () => writer.close().catch(() => {}),
+  };
+}

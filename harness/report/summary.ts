@@ -1,0 +1,293 @@
+/**
+ * Renders a {@linkcode RunResult} for people: a terminal summary whose
+ * first line states whether the run was faithful.
+ *
+ * @module
+ */
+
+import { bold, cyan, dim, green, red, yellow } from "@std/fmt/colors";
+import type { RunResult } from "../run/result.ts";
+import type { ValidationFile } from "../studies/validate_run.ts";
+
+const s = (ms: number | null | undefined) => ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`;
+const f1 = (x: number | null | undefined) => x === null || x === undefined ? "—" : x.toFixed(1);
+const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 2 : 0)}%`;
+const cores = (x: number | null) => x === null ? "—" : x.toFixed(2);
+const mb = (b: number | null) => b === null ? "—" : `${(b / 1048576).toFixed(0)} MB`;
+
+const CAUSE_WORDS = {
+  crash: "black-holed (crash by proxy)",
+  kill: "killed",
+  pause: "paused",
+  failed: "failed from the start",
+} as const;
+
+/** The S-transitions that are not mistakes, by cause. */
+function explained(m: RunResult["mistakes"]): string {
+  const parts = [
+    m.faultDetections > 0 ? `${m.faultDetections} fault detections` : "",
+    m.partitionDetections > 0 ? `${m.partitionDetections} across partitions` : "",
+    m.isolatedObserverDetections > 0 ? `${m.isolatedObserverDetections} by members that were down` : "",
+  ].filter((x) => x !== "");
+  return parts.length === 0 ? "" : ` · not mistakes: ${parts.join(", ")}`;
+}
+
+/** A multi-line terminal summary. */
+export function renderSummary(r: RunResult, outDir: string): string {
+  const c = r.config;
+  const lines: string[] = [];
+  const n = r.noise;
+  if (r.faithful) {
+    lines.push(
+      green(bold("FAITHFUL")) +
+        dim(
+          ` · timer lateness p99 ${f1(n.latenessP99Ms)} ms (limit ${
+            f1(n.latenessLimitMs)
+          } ms) · ${n.kernelDrops} kernel drops`,
+        ),
+    );
+  } else {
+    lines.push(
+      red(bold("NOT FAITHFUL: ")) + red(n.reasons.join("; ")) +
+        red(" — do not use these figures as a baseline"),
+    );
+  }
+  if (!r.complete) {
+    lines.push(
+      yellow(bold(r.interrupted ? "INTERRUPTED" : "FAILED")) +
+        yellow(` — partial results${r.error ? `: ${r.error}` : ""}`),
+    );
+  }
+  lines.push(
+    bold(`${r.scenario}`) +
+      ` · ${c.n} members · seed ${c.seed} · ` +
+      (c.speedup === 1 ? "real time" : `time-compressed ${c.speedup}× (all times below are nominal)`) +
+      ` · ${s(r.measuredMs)} run in ${r.wallSeconds.toFixed(1)} s wall`,
+  );
+  if (c.detector === "swim" && c.swim) {
+    lines.push(
+      dim("config   ") +
+        `SWIM · T' ${s(c.swim.protocolPeriodMs)} · ping timeout ${
+          s(c.swim.pingTimeoutMs)
+        } · k = ${c.swim.indirectChecks} · ` +
+        `suspicion timeout ${s(c.swim.suspicionTimeoutMs)} · proxy loss ${pct(c.loss)}`,
+    );
+  } else if (c.detector === "neighbor" && c.neighbor) {
+    const nb = c.neighbor;
+    lines.push(
+      dim("config   ") +
+        `neighbour pings · every ${s(nb.pingIntervalMs)} to ${2 * nb.neighborsPerSide} ring neighbours · timeout ${
+          s(nb.pingTimeoutMs)
+        } · suspect after ${nb.missesToSuspect} misses · ${nb.quorum} pingers agree · notices every ${
+          s(nb.noticeIntervalMs)
+        } · membership every ${s(nb.membershipIntervalMs)} · proxy loss ${pct(c.loss)}`,
+    );
+  } else {
+    lines.push(
+      dim("config   ") +
+        (c.dissemination && c.dissemination !== "push" ? `${c.dissemination} gossip · ` : "") +
+        (c.topology ? `${c.topology.domains} domain(s) × ${c.topology.subnetsPerDomain} subnet(s) · ` : "") +
+        (c.catastrophe
+          ? `catastrophe broadcasts (a = ${c.catastrophe.exponent.toFixed(2)}, report after ${
+            s(c.catastrophe.reportAfterMs)
+          }) · `
+          : "") +
+        (c.detector === "phi" && c.phi
+          ? `phi accrual (threshold ${c.phi.threshold}, pause ${s(c.phi.acceptablePauseMs)}, sd floor ${
+            s(c.phi.minStdDevMs)
+          }) over gossip · `
+          : "") +
+        `T_gossip ${s(c.tGossipMs)} · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}, r = ${c.rounds} rounds) · ` +
+        `T_cleanup ${s(c.tCleanupMs)} · B ${c.B} B/s · proxy loss ${pct(c.loss)}`,
+    );
+  }
+  for (const crash of r.crashes) {
+    const d = crash.detection;
+    const all = d.detected === d.observers;
+    lines.push(
+      dim("detect   ") +
+        `member ${crash.member} (${crash.address}) ${CAUSE_WORDS[crash.cause]} at ${s(crash.atMs)}` +
+        (crash.endMs !== null ? ` until ${s(crash.endMs)}` : "") + ": " +
+        `first ${cyan(s(d.firstMs))} · median ${cyan(s(d.medianMs))} · p99 ${s(d.p99Ms)} · full ${
+          cyan(s(d.fullMs))
+        } · ` +
+        (all ? green(`${d.detected}/${d.observers} observers`) : yellow(`${d.detected}/${d.observers} observers`)) +
+        dim(
+          c.detector === "swim" && c.swim
+            ? ` (suspicion timeout ${s(c.swim.suspicionTimeoutMs)})`
+            : ` (T_fail ${s(c.tFailMs)})`,
+        ),
+    );
+  }
+  if (r.crashes.length === 0) {
+    lines.push(dim("detect   ") + "no crash in this scenario");
+  }
+  const m = r.mistakes;
+  const rate = m.count === 0
+    ? `< ${m.ci95[1].toExponential(2)} per pair-hour (95% upper bound)`
+    : `${m.perPairHour.toExponential(2)} per pair-hour, 95% CI [${m.ci95[0].toExponential(2)}, ${
+      m.ci95[1].toExponential(2)
+    }]`;
+  lines.push(
+    dim("mistakes ") + (m.count === 0 ? green("0") : red(String(m.count))) +
+      ` in ${m.pairHours.toFixed(1)} pair-hours → ${rate}` +
+      dim(explained(m)),
+  );
+  const b = r.bandwidth;
+  const ratio = `${b.meanBudgetRatio.toFixed(3)}× budget`;
+  lines.push(
+    dim("bytes/s  ") +
+      `payload mean ${bold(f1(b.meanBytesPerSec))} (${
+        b.meanBudgetRatio > 1 ? yellow(ratio) : green(ratio)
+      } of ${b.budgetBytesPerSec}) · ` +
+      `max ${f1(b.maxBytesPerSec)} · entries alone ${f1(b.meanEntryBytesPerSec)} · with IPv4/UDP headers ${
+        f1(b.meanWireBytesPerSec)
+      }`,
+  );
+  if (b.exceeded) {
+    lines.push(
+      dim("         ") +
+        yellow(
+          `budget exceeded by ${b.membersOverBudget} member(s) over the whole run`,
+        ) +
+        (b.maxWindowBytesPerSec !== null ? ` · peak ${f1(b.maxWindowBytesPerSec)} over ${s(b.windowMs)} windows` : "") +
+        dim(" · the 8-byte message header is not in the paper's 8n"),
+    );
+  }
+  if (r.proxy) {
+    const p = r.proxy;
+    const ok = p.sentReconciles && p.receivedReconciles && p.balances;
+    lines.push(
+      dim("proxy    ") +
+        `${p.relayed} relayed · ${p.lost} lost (${pct(p.measuredLoss)}) · ${p.blackholed} black-holed · ` +
+        (p.partitioned > 0 ? `${p.partitioned} partitioned · ` : "") +
+        (p.duplicated > 0 ? `${p.duplicated} duplicated · ` : "") +
+        (ok
+          ? green("counts reconcile with the members'")
+          : red(`counts do not reconcile (${p.mismatches.length} mismatches)`)),
+    );
+  }
+  if (r.levels) {
+    const l = r.levels;
+    lines.push(
+      dim("levels   ") +
+        `per member: ${f1(l.withinSubnetBytesPerSec)} B/s within the subnet · ${
+          f1(l.crossSubnetBytesPerSec)
+        } to other subnets · ${f1(l.crossDomainBytesPerSec)} to other domains · out of a subnet ${
+          f1(l.subnetOutBytesPerSec.mean)
+        } (max ${f1(l.subnetOutBytesPerSec.max)}) · out of a domain ${f1(l.domainOutBytesPerSec.mean)} B/s`,
+    );
+  }
+  if (r.broadcasts) {
+    const bc = r.broadcasts;
+    lines.push(
+      dim("bcast    ") +
+        `${bc.broadcasts} broadcasts (${bc.copies} copies) · one per ${
+          bc.meanIntervalSeconds === null ? "—" : `${bc.meanIntervalSeconds.toFixed(1)} s`
+        } per subnet (model ${c.catastrophe?.meanIntervalSeconds ?? "—"} s) · ${f1(bc.bytesPerSec)} B/s per member`,
+    );
+  }
+  for (const rm of r.remerges ?? []) {
+    lines.push(
+      dim("re-merge ") +
+        `after the ${rm.label} heal at ${s(rm.healedAtMs)}: ${rm.remerged}/${rm.pairs} split pairs back · median ${
+          s(rm.medianMs)
+        } · ` + (rm.fullMs === null ? yellow("some never re-merged") : green(`all in ${s(rm.fullMs)}`)),
+    );
+  }
+  lines.push(
+    dim("noise    ") +
+      `lateness p50 ${f1(n.latenessP50Ms)} / p99 ${f1(n.latenessP99Ms)} / max ${f1(n.latenessMaxMs)} ms (real) · ` +
+      `kernel drops ${n.kernelDrops} · CPU ${cores(n.harnessCpuCores)} harness + ${
+        cores(n.proxyCpuCores)
+      } proxy of ${n.cores} cores · ` +
+      `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}` +
+      (r.members.malformedDropped > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
+  );
+  lines.push(
+    dim("results  ") + `${outDir}/result.json · ${outDir}/events.jsonl`,
+  );
+  return lines.join("\n");
+}
+
+const sci = (x: number) => (x === 0 ? "0" : x >= 0.01 ? x.toFixed(3) : x.toExponential(2));
+
+/** A terminal rendering of a validation: verdict line, table per T, infection rounds. */
+export function renderValidation(v: ValidationFile, outDir: string): string {
+  const lines: string[] = [];
+  lines.push(
+    v.conclusive
+      ? green(bold("CONCLUSIVE")) + dim(" · the run was faithful")
+      : yellow(bold("INCONCLUSIVE: ")) + yellow(v.inconclusiveBecause.join("; ")) + yellow(" — no verdicts"),
+  );
+  const c = v.config;
+  lines.push(
+    bold("validate") +
+      ` · n ${v.model.members} · f ${v.model.failed} · loss ${pct(v.model.loss)} · B ${c.B} B/s · T_gossip ${
+        s(c.tGossipMs)
+      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · speed-up ${c.speedup}× · ${
+        v.rows[0]?.episodes ?? 0
+      } episodes · ${v.wallSeconds.toFixed(0)} s wall`,
+  );
+  lines.push(dim(`rows compare the ${v.compares}`));
+  const header = [
+    "T (s)",
+    "T/T_fail",
+    "model q",
+    "measured q",
+    "95% CI",
+    "ratio",
+    "model N·q",
+    "measured N·q",
+    "per pair",
+    "verdict",
+  ];
+  const rows = v.rows.map((r) => [
+    r.seconds.toFixed(2),
+    r.tOverTFail.toFixed(2),
+    sci(r.modelPerEpisode),
+    `${sci(r.measuredPerEpisode)} (${r.misses})`,
+    `[${sci(r.ci95[0])}, ${sci(r.ci95[1])}]`,
+    r.ratio === null ? "—" : r.ratio.toFixed(2),
+    sci(r.modelPMistake),
+    sci(r.measuredPMistake),
+    sci(r.measuredPerPair),
+    sci(r.appendixAPerEpisode),
+    r.simulatedPerEpisode === null ? "—" : sci(r.simulatedPerEpisode),
+    r.simulatedLayoutRange === null ? "—" : `[${sci(r.simulatedLayoutRange[0])}, ${sci(r.simulatedLayoutRange[1])}]`,
+    r.verdict,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join("  ");
+  lines.push(fmt(header));
+  for (const r of rows) {
+    const verdict = r[12]!;
+    const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
+    lines.push(fmt(r.slice(0, 12)).concat("  ", colour(verdict.padStart(widths[12]!))));
+  }
+  lines.push(
+    dim(
+      "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
+        "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q",
+    ),
+  );
+  const rt = v.roundsTo;
+  const f = (x: number | null) => (x === null ? "—" : x.toFixed(1));
+  lines.push(
+    dim("infection ") +
+      `periods to 50% / 99% / 100% of live observers: measured ${f(rt.measured.half)} / ${f(rt.measured.p99)} / ${
+        f(rt.measured.all)
+      } · chain ${f(rt.chain.half)} / ${f(rt.chain.p99)} / ${f(rt.chain.all)} · push epidemic ${f(rt.push.half)} / ${
+        f(rt.push.p99)
+      } / ${f(rt.push.all)}`,
+  );
+  const m = v.directMistakes;
+  lines.push(
+    dim("mistakes  ") +
+      `${m.count} at T_fail in ${m.pairHours.toFixed(1)} pair-hours (95% CI [${m.ci95[0].toExponential(2)}, ${
+        m.ci95[1].toExponential(2)
+      }] per pair-hour) — the model bounds episodes, not this count`,
+  );
+  lines.push(dim("results   ") + `${outDir}/validation.json · ${outDir}/result.json · ${outDir}/episodes.csv`);
+  return lines.join("\n");
+}

@@ -1,0 +1,237 @@
+/**
+ * `harness bench`: runs the benchmark suite, saves a named baseline (only
+ * from faithful runs), and checks a new run against a baseline with
+ * statistical tolerance: distributions and rates, not single numbers.
+ *
+ * A case regresses when, against its baseline:
+ * - detection is slower: the per-observer latencies are larger (one-sided
+ *   permutation test, p < 0.01) and the median grew by more than 5%, or
+ *   fewer observers detected the crash;
+ * - it makes more mistakes: exact conditional Poisson test on the rate
+ *   per pair-hour, p < 0.01;
+ * - it costs more bandwidth: mean payload bytes per member per second up
+ *   by more than 2%;
+ * - it costs more CPU: harness + proxy cores up by more than 50% and 0.02;
+ * - the harness got noisier: lateness p99 above twice the baseline and
+ *   2 ms more.
+ * A case whose new run is not faithful is inconclusive, never a pass.
+ *
+ * @module
+ */
+
+import { deriveSeed, seededPrng } from "../../lib/core/prng.ts";
+import { largerPValue, poissonRateIncreasePValue } from "../../lib/core/stats.ts";
+import { BENCH_SUITE, type BenchCase } from "../../scenarios/bench_suite.ts";
+import { type MachineFacts, machineFacts } from "../os/readings.ts";
+import type { RunResult } from "../run/result.ts";
+import { writeJsonAtomic } from "../run/result.ts";
+import { runScenario } from "../run/run.ts";
+import { resolveScenario } from "../scenario/resolve.ts";
+
+/** What a case's run is compared by. */
+export interface CaseFigures {
+  /** The case id. */
+  readonly id: string;
+  /** The run was faithful and complete. */
+  readonly faithful: boolean;
+  /** Why not, if not. */
+  readonly reasons: readonly string[];
+  /** Per-observer detection latencies of the first crash (nominal ms), sorted. */
+  readonly latenciesMs: readonly number[];
+  /** Observers that detected it / live observers. */
+  readonly detectedFraction: number | null;
+  /** Median detection (nominal ms). */
+  readonly medianMs: number | null;
+  /** Mistakes and their exposure. */
+  readonly mistakes: number;
+  /** Pair-hours of exposure. */
+  readonly pairHours: number;
+  /** Mean payload bytes per member per nominal second. */
+  readonly bytesPerSec: number;
+  /** Harness + proxy CPU cores. */
+  readonly cpuCores: number;
+  /** Timer lateness p99 (real ms). */
+  readonly latenessP99Ms: number;
+  /** Real seconds the case took. */
+  readonly wallSeconds: number;
+}
+
+/** A suite run. */
+export interface SuiteResult {
+  /** Layout version. */
+  readonly schemaVersion: 1;
+  /** When it ran. */
+  readonly startedAt: string;
+  /** Harness version. */
+  readonly harnessVersion: string;
+  /** The machine. */
+  readonly machine: MachineFacts;
+  /** Every case. */
+  readonly cases: readonly CaseFigures[];
+}
+
+/** A saved baseline: a suite result with a name. */
+export interface Baseline extends SuiteResult {
+  /** The baseline's name. */
+  readonly name: string;
+}
+
+/** One comparison. */
+export interface CaseCheck {
+  /** Case id. */
+  readonly id: string;
+  /** pass, regressed, inconclusive (unfaithful run), or missing from the baseline. */
+  readonly status: "pass" | "regressed" | "inconclusive" | "no baseline";
+  /** What regressed, or why inconclusive. */
+  readonly findings: readonly string[];
+}
+
+/** Extracts a case's figures from its run. */
+export function figuresOf(id: string, r: RunResult): CaseFigures {
+  const crash = r.crashes.find((c) => c.cause === "crash");
+  return {
+    id,
+    faithful: r.faithful && r.complete,
+    reasons: [...r.noise.reasons, ...(r.complete ? [] : ["the run did not complete"])],
+    latenciesMs: crash?.detection.latenciesMs ?? [],
+    detectedFraction: crash ? crash.detection.detectedFraction : null,
+    medianMs: crash?.detection.medianMs ?? null,
+    mistakes: r.mistakes.count,
+    pairHours: r.mistakes.pairHours,
+    bytesPerSec: r.bandwidth.meanBytesPerSec,
+    cpuCores: (r.noise.harnessCpuCores ?? 0) + (r.noise.proxyCpuCores ?? 0),
+    latenessP99Ms: r.noise.latenessP99Ms,
+    wallSeconds: r.wallSeconds,
+  };
+}
+
+/** Compares one case with its baseline (pure). */
+export function checkCase(current: CaseFigures, baseline: CaseFigures | undefined): CaseCheck {
+  if (!baseline) return { id: current.id, status: "no baseline", findings: [] };
+  if (!current.faithful) return { id: current.id, status: "inconclusive", findings: [...current.reasons] };
+  const findings: string[] = [];
+  if (current.latenciesMs.length > 0 && baseline.latenciesMs.length > 0) {
+    const p = largerPValue(current.latenciesMs, baseline.latenciesMs, seededPrng(deriveSeed(1, "bench", current.id)));
+    const growth = (current.medianMs ?? 0) / (baseline.medianMs ?? 1) - 1;
+    if (p < 0.01 && growth > 0.05) {
+      findings.push(
+        `detection slower: median ${(baseline.medianMs! / 1000).toFixed(2)} → ${
+          (current.medianMs! / 1000).toFixed(2)
+        } s ` +
+          `(+${(growth * 100).toFixed(1)}%, permutation p = ${p.toFixed(4)})`,
+      );
+    }
+  }
+  if (baseline.detectedFraction !== null && (current.detectedFraction ?? 0) < baseline.detectedFraction) {
+    findings.push(`fewer observers detected the crash: ${baseline.detectedFraction} → ${current.detectedFraction}`);
+  }
+  const pm = poissonRateIncreasePValue(current.mistakes, current.pairHours, baseline.mistakes, baseline.pairHours);
+  if (pm < 0.01) {
+    findings.push(`more mistakes: ${baseline.mistakes} → ${current.mistakes} (Poisson p = ${pm.toFixed(4)})`);
+  }
+  if (current.bytesPerSec > baseline.bytesPerSec * 1.02) {
+    findings.push(
+      `more bandwidth: ${baseline.bytesPerSec.toFixed(1)} → ${current.bytesPerSec.toFixed(1)} B/s per member (+${
+        ((current.bytesPerSec / baseline.bytesPerSec - 1) * 100).toFixed(1)
+      }%)`,
+    );
+  }
+  if (current.cpuCores > baseline.cpuCores * 1.5 && current.cpuCores - baseline.cpuCores > 0.02) {
+    findings.push(`more CPU: ${baseline.cpuCores.toFixed(3)} → ${current.cpuCores.toFixed(3)} cores`);
+  }
+  if (current.latenessP99Ms > Math.max(2 * baseline.latenessP99Ms, baseline.latenessP99Ms + 2)) {
+    findings.push(
+      `noisier harness: lateness p99 ${baseline.latenessP99Ms.toFixed(1)} → ${current.latenessP99Ms.toFixed(1)} ms`,
+    );
+  }
+  return { id: current.id, status: findings.length > 0 ? "regressed" : "pass", findings };
+}
+
+/** Options of {@linkcode runSuite}. */
+export interface SuiteOptions {
+  /** Output directory (a subdirectory per case). */
+  readonly outDir: string;
+  /** Only these case ids. @default every case */
+  readonly only?: readonly string[];
+  /** Recorded in results. */
+  readonly harnessVersion: string;
+  /** Called before each case. */
+  readonly onCase?: (c: BenchCase, index: number, total: number) => void;
+  /** Aborting stops after the current case. */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the suite and writes `suite.json`. */
+export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
+  const cases = BENCH_SUITE.filter((c) => !options.only || options.only.includes(c.id));
+  const unknown = (options.only ?? []).filter((id) => !BENCH_SUITE.some((c) => c.id === id));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `unknown bench case ${unknown.join(", ")}: cases are ${BENCH_SUITE.map((c) => c.id).join(", ")}`,
+    );
+  }
+  const startedAt = new Date().toISOString();
+  const figures: CaseFigures[] = [];
+  for (const [i, c] of cases.entries()) {
+    if (options.signal?.aborted) break;
+    options.onCase?.(c, i, cases.length);
+    const result = await runScenario({
+      scenario: resolveScenario(c.scenario),
+      outDir: `${options.outDir}/${c.id}`,
+      harnessVersion: options.harnessVersion,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    figures.push(figuresOf(c.id, result));
+  }
+  const suite: SuiteResult = {
+    schemaVersion: 1,
+    startedAt,
+    harnessVersion: options.harnessVersion,
+    machine: machineFacts(),
+    cases: figures,
+  };
+  await writeJsonAtomic(`${options.outDir}/suite.json`, suite);
+  return suite;
+}
+
+/** The baseline name for this machine's class, e.g. `linux-x86_64-2cpu`. */
+export function machineClass(): string {
+  return `${Deno.build.os}-${Deno.build.arch}-${navigator.hardwareConcurrency}cpu`;
+}
+
+/** Where baselines live in the repository. */
+export const BASELINE_DIR: URL = new URL("../../scenarios/baselines/", import.meta.url);
+
+/** Saves a suite as a named baseline; refuses an unfaithful one. */
+export async function saveBaseline(name: string, suite: SuiteResult): Promise<string> {
+  const unfaithful = suite.cases.filter((c) => !c.faithful);
+  if (unfaithful.length > 0) {
+    throw new RangeError(
+      `not saving baseline '${name}': unfaithful cases ${
+        unfaithful.map((c) => `${c.id} (${c.reasons.join("; ")})`).join(", ")
+      } — an unfaithful run is never a baseline`,
+    );
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) {
+    throw new RangeError(`baseline name '${name}' must be letters, digits, '.', '_' or '-'`);
+  }
+  const path = new URL(`${name}.json`, BASELINE_DIR);
+  await Deno.mkdir(BASELINE_DIR, { recursive: true });
+  await writeJsonAtomic(path.pathname, { ...suite, name } satisfies Baseline);
+  return path.pathname;
+}
+
+/** Loads a named baseline. */
+export async function loadBaseline(name: string): Promise<Baseline> {
+  const path = new URL(`${name}.json`, BASELINE_DIR);
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as Baseline;
+  } catch {
+    throw new RangeError(`no baseline '${name}' (looked for ${path.pathname})`);
+  }
+}
+
+/** Checks a suite against a baseline. */
+export function checkSuite(suite: SuiteResult, baseline: Baseline): CaseCheck[] {
+  return suite.cases.map((c) => checkCase(c, baseline.cases.find((b) => b.id === c.id)));
+}

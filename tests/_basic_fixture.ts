@@ -1,5 +1,6 @@
 // The three-member basic detector the basic-gossip and dissemination tests start from.
-import { type BasicGossipOptions, createBasicGossipDetector } from "../lib/basic/detector.ts";
+import { createBasicGossipDetector } from "../lib/basic/detector.ts";
+import type { BasicGossipOptions } from "../lib/basic/options.ts";
 import { loopbackId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { createBasicGossipDetector } from "../lib/basic/detector.ts";
-import { DecodeError, decodeMessage, encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { decodeMessage, encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { DecodeError } from "../lib/core/wire.ts";
 import { loopbackId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 import { simulate } from "../lib/sim/simulate.ts";

@@ -1,13 +1,12 @@
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import {
-  DecodeError,
   decodeMessage,
   encodeHeartbeatList,
-  HEADER_BYTES,
   heartbeatListBytes,
   MAX_ENTRIES,
   serialDelta16,
 } from "../lib/basic/codec.ts";
+import { DecodeError, HEADER_BYTES } from "../lib/core/wire.ts";
 import { formatMemberId, loopbackId, parseMemberId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 

@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { ConfigError, deriveGossipConfig } from "../lib/basic/config.ts";
+import { deriveGossipConfig } from "../lib/basic/config.ts";
+import { ConfigError } from "../lib/core/errors.ts";
 
 Deno.test("deriveGossipConfig() sets T_gossip = 8n/B", () => {
   const table: [number, number, number][] = [

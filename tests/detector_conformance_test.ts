@@ -4,14 +4,16 @@
 // bandwidth it declares. A skip names its reason.
 import { assert, assertEquals } from "@std/assert";
 import { createBasicGossipDetector } from "../lib/basic/detector.ts";
-import { DecodeError, heartbeatListBytes } from "../lib/basic/codec.ts";
+import { heartbeatListBytes } from "../lib/basic/codec.ts";
+import { DecodeError } from "../lib/core/wire.ts";
 import type { Detector } from "../lib/core/detector.ts";
 import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
 import { type Prng, seededPrng } from "../lib/core/prng.ts";
 import { simulate } from "../lib/sim/simulate.ts";
 import { createSwimDetector } from "../lib/swim/detector.ts";
-import { createNeighborDetector, neighborMessageBytes } from "../lib/neighbor/detector.ts";
-import type { DisseminationStyle } from "../lib/basic/detector.ts";
+import { createNeighborDetector } from "../lib/neighbor/detector.ts";
+import { neighborMessageBytes } from "../lib/neighbor/codec.ts";
+import type { DisseminationStyle } from "../lib/basic/options.ts";
 import { swimMessageBytes } from "../lib/swim/codec.ts";
 import { runScenario } from "../harness/run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../harness/scenario/resolve.ts";

@@ -1,14 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import { createBasicGossipDetector } from "../lib/basic/detector.ts";
-import {
-  DecodeError,
-  decodeMessage,
-  encodeHeartbeatList,
-  heartbeatListBytes,
-  MessageKind,
-  sealDatagram,
-} from "../lib/basic/codec.ts";
-import { ConfigError } from "../lib/basic/config.ts";
+import { decodeMessage, encodeHeartbeatList, heartbeatListBytes } from "../lib/basic/codec.ts";
+import { DecodeError, MessageKind, sealDatagram } from "../lib/core/wire.ts";
+import { ConfigError } from "../lib/core/errors.ts";
 import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
 import { broadcastExponentFor, broadcastProbability, meanBroadcastIntervalSeconds } from "../lib/model/catastrophe.ts";
 import { seededPrng } from "../lib/core/prng.ts";

@@ -1,8 +1,9 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { MessageKind, sealDatagram } from "../lib/basic/codec.ts";
-import { ConfigError } from "../lib/basic/config.ts";
+import { MessageKind, sealDatagram } from "../lib/core/wire.ts";
+import { ConfigError } from "../lib/core/errors.ts";
 import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
-import { createNeighborDetector, decodeNeighborMessage, type NeighborOptions } from "../lib/neighbor/detector.ts";
+import { createNeighborDetector, type NeighborOptions } from "../lib/neighbor/detector.ts";
+import { decodeNeighborMessage } from "../lib/neighbor/codec.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 import { simulate } from "../lib/sim/simulate.ts";
 

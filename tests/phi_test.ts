@@ -17,7 +17,7 @@ Deno.test("phi accrual declares a member failed when phi of its silence reaches 
     tCleanupMs: 2e9,
     rng: seededPrng(1),
     startMs: 0,
-    phi: { threshold: 8, minStdDevMs: 250, minSamples: 5 },
+    phi: { threshold: 8, minStdDevMs: 250, minSamples: 5, acceptablePauseMs: 0 },
   });
   // B's heartbeat increases every 1000 ms: mean 1000, spread at the 250 ms floor.
   for (let k = 1; k <= 10; k++) d.receive(B, encodeHeartbeatList([B], [k]), k * 1000);

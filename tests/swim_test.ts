@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { DecodeError, encodeHeartbeatList, MessageKind } from "../lib/basic/codec.ts";
+import { encodeHeartbeatList } from "../lib/basic/codec.ts";
+import { DecodeError, MessageKind } from "../lib/core/wire.ts";
 import { loopbackId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 import { simulate } from "../lib/sim/simulate.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DecodeError } from "../../lib/basic/codec.ts";
+import { DecodeError } from "../../lib/core/wire.ts";
 import type { Detector, DetectorEvent, Step } from "../../lib/core/detector.ts";
 import type { MemberId } from "../../lib/core/member_id.ts";
 import type { RunClock } from "../os/clock.ts";

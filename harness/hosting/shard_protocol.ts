@@ -6,7 +6,8 @@
  */
 
 import type { HistogramData, HistogramSummary } from "../../lib/core/histogram.ts";
-import type { DisseminationStyle, PhiOptions } from "../../lib/basic/detector.ts";
+import type { PhiOptions } from "../../lib/basic/phi.ts";
+import type { DisseminationStyle } from "../../lib/basic/options.ts";
 
 /** What the coordinator can do to one hosted member. */
 export type MemberAction = "kill" | "restart" | "pause" | "resume";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { HEADER_BYTES } from "../../lib/basic/codec.ts";
+import { HEADER_BYTES } from "../../lib/core/wire.ts";
 import { Histogram, type HistogramData } from "../../lib/core/histogram.ts";
 import { type Interval, poissonInterval, quantile } from "../../lib/core/stats.ts";
 import type { DetectorEventKind } from "../../lib/core/detector.ts";

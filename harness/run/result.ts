@@ -21,7 +21,8 @@ import type {
 import type { MachineFacts } from "../os/readings.ts";
 import type { Fault } from "../faults/schedule.ts";
 import type { DetectorName, NeighborSettings, SwimSettings } from "../hosting/shard_protocol.ts";
-import type { DisseminationStyle, PhiOptions } from "../../lib/basic/detector.ts";
+import type { PhiOptions } from "../../lib/basic/phi.ts";
+import type { DisseminationStyle } from "../../lib/basic/options.ts";
 import type { Scenario } from "../scenario/resolve.ts";
 import type { HistogramData } from "../../lib/core/histogram.ts";
 

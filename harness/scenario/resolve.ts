@@ -9,7 +9,8 @@
  */
 
 import { z } from "zod";
-import { ConfigError, deriveGossipConfig, type GossipConfig } from "../../lib/basic/config.ts";
+import { deriveGossipConfig, type GossipConfig } from "../../lib/basic/config.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { type Action, compileSchedule, type Fault, type PartitionSpec, ScheduleError } from "../faults/schedule.ts";
 import { ImpairmentError } from "../faults/impairments/impairment.ts";
 import { Rule, type RuleSpec } from "../faults/impairments/rule.ts";
@@ -22,9 +23,10 @@ import {
   type NeighborSettings,
   type SwimSettings,
 } from "../hosting/shard_protocol.ts";
-import { DISSEMINATION_STYLES, type DisseminationStyle, type PhiOptions } from "../../lib/basic/detector.ts";
+import type { PhiOptions } from "../../lib/basic/phi.ts";
+import { DISSEMINATION_STYLES, type DisseminationStyle } from "../../lib/basic/options.ts";
 import { broadcastExponentFor } from "../../lib/model/catastrophe.ts";
-import { NEIGHBOR_DEFAULTS } from "../../lib/neighbor/detector.ts";
+import { NEIGHBOR_DEFAULTS } from "../../lib/neighbor/options.ts";
 
 /**
  * A time in nominal milliseconds, either a number or a sum of multiples of
@@ -673,7 +675,7 @@ export function resolveScenario(input: unknown): Scenario {
     const pingIntervalMs = n.pingIntervalMs ?? d.pingIntervalMs;
     neighbor = {
       pingIntervalMs,
-      pingTimeoutMs: n.pingTimeoutMs ?? Math.min(d.pingTimeoutMs, pingIntervalMs / 2),
+      pingTimeoutMs: n.pingTimeoutMs ?? Math.min(500, pingIntervalMs / 2),
       missesToSuspect: n.missesToSuspect ?? d.missesToSuspect,
       neighborsPerSide: n.neighborsPerSide ?? d.neighborsPerSide,
       quorum: n.quorum ?? d.quorum,

@@ -6,23 +6,9 @@
  * @module
  */
 
+import { ConfigError } from "../core/errors.ts";
 import { ENTRY_BYTES } from "./codec.ts";
 import { roundsForMistake, roundsToSeconds } from "../model/gossip_markov.ts";
-
-/** A configuration value outside its allowed range. */
-export class ConfigError extends RangeError {
-  /** The field at fault. */
-  readonly field: string;
-  /**
-   * Creates the error.
-   * @param field The field at fault.
-   */
-  constructor(field: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ConfigError";
-    this.field = field;
-  }
-}
 
 /** Inputs from which {@linkcode deriveGossipConfig} computes the timings. */
 export interface GossipConfigInput {

@@ -39,3 +39,15 @@ export function phiTimeoutMs(threshold: number, meanMs: number, stdDevMs: number
   }
   return hi;
 }
+
+/** The z whose standard normal upper tail is `tail`, by bisection on erfc (monotone). */
+export function upperTailZ(tail: number): number {
+  let lo = -10;
+  let hi = 40;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (0.5 * (erfc(mid / Math.SQRT2) as number) > tail) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

@@ -21,63 +21,30 @@
  *   notice; peers then trust it again (SWIM's rule: a higher incarnation
  *   wins, and at equal incarnations dead beats alive).
  *
- * Wire: the 8-byte header, then 8-byte entries (IPv4, port, and a 16-bit
- * state = incarnation * 2 + dead) as in the heartbeat list; pings and acks
- * carry no entries. The state never wraps (2^15 incarnations is plenty for a run).
+ * Wire: `codec.ts`. The state never wraps (2^15 incarnations is plenty for a run).
  *
  * @module
  */
 
-import {
-  DecodeError,
-  ENTRY_BYTES,
-  HEADER_BYTES,
-  MAX_ENTRIES,
-  MessageKind,
-  openDatagram,
-  sealDatagram,
-} from "../basic/codec.ts";
-import { ConfigError } from "../basic/config.ts";
+import { MAX_ENTRIES } from "../basic/codec.ts";
+import { MessageKind } from "../core/wire.ts";
+import { decodeNeighborMessage, encodeNeighborMessage } from "./codec.ts";
+import { type NeighborSettings, resolveNeighborSettings } from "./options.ts";
 import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
 import { type Prng, randomIndex } from "../core/prng.ts";
 
-/** Options of {@linkcode createNeighborDetector}. */
-export interface NeighborOptions {
+/** Options of {@linkcode createNeighborDetector}: the settings (defaults in `options.ts`) and the member. */
+export interface NeighborOptions extends Partial<NeighborSettings> {
   /** This member's public address. */
   readonly self: MemberId;
   /** Members known at start (may include `self`). */
   readonly members: readonly MemberId[];
-  /** Ping period (ms). @default {1000} */
-  readonly pingIntervalMs?: number;
-  /** Ack timeout (ms), below the ping period. @default {500} */
-  readonly pingTimeoutMs?: number;
-  /** Consecutive unanswered pings before a pinger suspects. @default {3} */
-  readonly missesToSuspect?: number;
-  /** Neighbours pinged on each side of the id ring. @default {2} */
-  readonly neighborsPerSide?: number;
-  /** Distinct pingers that must agree. @default {2} */
-  readonly quorum?: number;
-  /** Failure-notice gossip period (ms). @default {100} */
-  readonly noticeIntervalMs?: number;
-  /** Membership gossip period (ms). @default {5000} */
-  readonly membershipIntervalMs?: number;
   /** Seeded randomness (phases, gossip targets). */
   readonly rng: Prng;
   /** Time the detector starts (ms). */
   readonly startMs: number;
 }
-
-/** Defaults of {@linkcode NeighborOptions} (ms where a time). The ping timeout is also capped at half the ping period. */
-export const NEIGHBOR_DEFAULTS = {
-  pingIntervalMs: 1000,
-  pingTimeoutMs: 500,
-  missesToSuspect: 3,
-  neighborsPerSide: 2,
-  quorum: 2,
-  noticeIntervalMs: 100,
-  membershipIntervalMs: 5000,
-} as const;
 
 /** The neighbour-ping detector, with read access for tests and tools. */
 export interface NeighborDetector extends Detector {
@@ -108,62 +75,6 @@ interface Notice {
   left: number;
 }
 
-/** Encoded size of a neighbour-protocol message with `entries` entries. */
-export function neighborMessageBytes(entries: number): number {
-  return HEADER_BYTES + ENTRY_BYTES * entries;
-}
-
-/** The message kinds of the neighbour-ping detector. */
-export type NeighborKind =
-  | typeof MessageKind.NeighborPing
-  | typeof MessageKind.NeighborAck
-  | typeof MessageKind.NeighborAccuse
-  | typeof MessageKind.NeighborNotice
-  | typeof MessageKind.NeighborMembership;
-
-const KINDS: readonly NeighborKind[] = [
-  MessageKind.NeighborPing,
-  MessageKind.NeighborAck,
-  MessageKind.NeighborAccuse,
-  MessageKind.NeighborNotice,
-  MessageKind.NeighborMembership,
-];
-
-function encode(kind: NeighborKind, ids: readonly MemberId[], states: readonly number[]): Uint8Array {
-  if (ids.length > MAX_ENTRIES) throw new RangeError(`Cannot encode ${ids.length} entries in one datagram`);
-  const bytes = new Uint8Array(neighborMessageBytes(ids.length));
-  const view = new DataView(bytes.buffer);
-  let at = HEADER_BYTES;
-  for (let i = 0; i < ids.length; i++) {
-    view.setUint32(at, Math.floor(ids[i]! / 65536));
-    view.setUint16(at + 4, ids[i]! % 65536);
-    view.setUint16(at + 6, states[i]!);
-    at += ENTRY_BYTES;
-  }
-  return sealDatagram(bytes, kind, ids.length);
-}
-
-/** Decodes a neighbour-protocol datagram; throws {@linkcode DecodeError} when malformed. */
-export function decodeNeighborMessage(
-  bytes: Uint8Array,
-): { kind: NeighborKind; ids: MemberId[]; states: number[] } {
-  const { kind, count, view } = openDatagram(bytes, KINDS, (n) => ENTRY_BYTES * n);
-  if ((kind === MessageKind.NeighborPing || kind === MessageKind.NeighborAck) && count !== 0) {
-    throw new DecodeError("entry", 2, `Cannot decode a ping or ack with ${count} entries: it carries none`);
-  }
-  const ids: MemberId[] = [];
-  const states: number[] = [];
-  let at = HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    const port = view.getUint16(at + 4);
-    if (port === 0) throw new DecodeError("entry", at + 4, `Cannot decode entry ${i}: port 0 names no member`);
-    ids.push(view.getUint32(at) * 65536 + port);
-    states.push(view.getUint16(at + 6));
-    at += ENTRY_BYTES;
-  }
-  return { kind: kind as NeighborKind, ids, states };
-}
-
 /**
  * Creates the lecture's neighbour-ping detector.
  *
@@ -176,40 +87,15 @@ export function decodeNeighborMessage(
  */
 export function createNeighborDetector(options: NeighborOptions): NeighborDetector {
   const { self, rng, startMs } = options;
-  const d = NEIGHBOR_DEFAULTS;
-  const pingIntervalMs = options.pingIntervalMs ?? d.pingIntervalMs;
-  const pingTimeoutMs = options.pingTimeoutMs ?? d.pingTimeoutMs;
-  const missesToSuspect = options.missesToSuspect ?? d.missesToSuspect;
-  const perSide = options.neighborsPerSide ?? d.neighborsPerSide;
-  const quorum = options.quorum ?? d.quorum;
-  const noticeIntervalMs = options.noticeIntervalMs ?? d.noticeIntervalMs;
-  const membershipIntervalMs = options.membershipIntervalMs ?? d.membershipIntervalMs;
-  const positive = (field: string, v: number) => {
-    if (!(v > 0 && Number.isFinite(v))) {
-      throw new ConfigError(field, `'${field}' must be positive: current value is ${v}`);
-    }
-  };
-  positive("pingIntervalMs", pingIntervalMs);
-  positive("pingTimeoutMs", pingTimeoutMs);
-  positive("noticeIntervalMs", noticeIntervalMs);
-  positive("membershipIntervalMs", membershipIntervalMs);
-  if (!(pingTimeoutMs < pingIntervalMs)) {
-    throw new ConfigError(
-      "pingTimeoutMs",
-      `'pingTimeoutMs' must be below 'pingIntervalMs' (${pingIntervalMs}): current value is ${pingTimeoutMs}`,
-    );
-  }
-  for (const [field, v] of [["missesToSuspect", missesToSuspect], ["neighborsPerSide", perSide], ["quorum", quorum]]) {
-    if (!(Number.isInteger(v) && (v as number) >= 1)) {
-      throw new ConfigError(field as string, `'${field}' must be an integer >= 1: current value is ${v}`);
-    }
-  }
-  if (quorum > 2 * perSide) {
-    throw new ConfigError(
-      "quorum",
-      `'quorum' must be <= 2 * neighborsPerSide (${2 * perSide} pingers): current value is ${quorum}`,
-    );
-  }
+  const {
+    pingIntervalMs,
+    pingTimeoutMs,
+    missesToSuspect,
+    neighborsPerSide: perSide,
+    quorum,
+    noticeIntervalMs,
+    membershipIntervalMs,
+  } = resolveNeighborSettings(options);
 
   const accusationTtlMs = 2 * pingIntervalMs;
   const members = new Map<MemberId, Member>();
@@ -319,7 +205,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
       if (m.lastPingMs > -Infinity) m.misses = m.ackedInTime ? 0 : m.misses + 1;
       if (m.misses >= missesToSuspect) {
         if (m.misses === missesToSuspect) events.push({ kind: "suspected", member: id, atMs: nowMs });
-        const bytes = encode(MessageKind.NeighborAccuse, [id], [m.state]);
+        const bytes = encodeNeighborMessage(MessageKind.NeighborAccuse, [id], [m.state]);
         for (const pinger of neighborsOf(id, r)) {
           if (pinger !== self) sends.push({ to: pinger, bytes });
         }
@@ -328,7 +214,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
       }
       m.lastPingMs = nowMs;
       m.ackedInTime = false;
-      sends.push({ to: id, bytes: encode(MessageKind.NeighborPing, [], []) });
+      sends.push({ to: id, bytes: encodeNeighborMessage(MessageKind.NeighborPing, [], []) });
     }
   }
 
@@ -346,7 +232,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     const batch = notices.slice(0, Math.min(notices.length, MAX_ENTRIES));
     sends.push({
       to: targets[randomIndex(rng, targets.length)]!,
-      bytes: encode(MessageKind.NeighborNotice, batch.map((n) => n.member), batch.map((n) => n.state)),
+      bytes: encodeNeighborMessage(MessageKind.NeighborNotice, batch.map((n) => n.member), batch.map((n) => n.state)),
     });
     for (const n of batch) n.left--;
     notices = notices.filter((n) => n.left > 0);
@@ -364,7 +250,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
     }
     sends.push({
       to: targets[randomIndex(rng, targets.length)]!,
-      bytes: encode(MessageKind.NeighborMembership, ids, states),
+      bytes: encodeNeighborMessage(MessageKind.NeighborMembership, ids, states),
     });
   }
 
@@ -387,7 +273,7 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
       const events: DetectorEvent[] = [];
       switch (kind) {
         case MessageKind.NeighborPing:
-          sends.push({ to: from, bytes: encode(MessageKind.NeighborAck, [], []) });
+          sends.push({ to: from, bytes: encodeNeighborMessage(MessageKind.NeighborAck, [], []) });
           break;
         case MessageKind.NeighborAck: {
           const m = members.get(from);

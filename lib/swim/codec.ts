@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DecodeError, MessageKind, openDatagram, sealDatagram } from "../basic/codec.ts";
+import { DecodeError, MessageKind, openDatagram, sealDatagram } from "../core/wire.ts";
 import type { MemberId } from "../core/member_id.ts";
 
 /** Membership status in an update. WARNING: ONLY APPEND TO THIS LIST! */

@@ -21,8 +21,8 @@
  * @module
  */
 
-import { MessageKind } from "../basic/codec.ts";
-import { ConfigError } from "../basic/config.ts";
+import { MessageKind } from "../core/wire.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { Detector, DetectorEvent, Send, Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
 import { type Prng, randomIndex } from "../core/prng.ts";

@@ -101,6 +101,12 @@ export interface SerfAgentOptions {
    */
   readonly startTimeoutMs?: number;
   /**
+   * How long an RPC request (`members()`) may wait for its reply (ms); a
+   * stopped agent (SIGSTOP) answers none.
+   * @default {5000}
+   */
+  readonly rpcTimeoutMs?: number;
+  /**
    * How long `close()` waits after SIGTERM before SIGKILL (ms).
    * @default {3000}
    */
@@ -235,6 +241,11 @@ export async function spawnSerfAgent(options: SerfAgentOptions): Promise<SerfAge
   if (!(startTimeoutMs > 0)) {
     throw new RangeError(`Cannot start Serf as 'startTimeoutMs' must be positive: current value is ${startTimeoutMs}`);
   }
+  if (!((options.rpcTimeoutMs ?? 5000) > 0)) {
+    throw new RangeError(
+      `Cannot start Serf as 'rpcTimeoutMs' must be positive: current value is ${options.rpcTimeoutMs}`,
+    );
+  }
   if (!(stopGraceMs >= 0)) {
     throw new RangeError(`Cannot start Serf as 'stopGraceMs' must be non-negative: current value is ${stopGraceMs}`);
   }
@@ -360,7 +371,8 @@ class SerfAgentProcess implements SerfAgent {
         throw new Error(`serf exited with ${signal ?? `code ${code}`}`);
       }
       try {
-        return await SerfRpcClient.connect(this.rpcPort, { timeoutMs: Math.max(1, deadline - performance.now()) });
+        const timeoutMs = this.#options.rpcTimeoutMs ?? 5000;
+        return await SerfRpcClient.connect(this.rpcPort, { timeoutMs });
       } catch (error) {
         last = error;
       }

@@ -196,7 +196,11 @@ export class SerfRpcClient implements AsyncDisposable {
         this.#pending.delete(seq);
         this.#abandoned.set(seq, expectsBody);
         reject(
-          new Error(`Serf RPC at ${this.#where}: no reply to '${command}' (seq ${seq}) within ${this.#timeoutMs} ms`),
+          new Error(
+            `Serf RPC at ${this.#where}: no reply to '${command}' (seq ${seq}) within ${
+              Math.round(this.#timeoutMs)
+            } ms`,
+          ),
         );
       }, this.#timeoutMs);
       this.#pending.set(seq, { command, expectsBody, resolve, reject, timer });

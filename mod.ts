@@ -2,12 +2,14 @@
  * gossip-harness: real gossip failure detectors on loopback UDP, through a
  * fault-injecting proxy, measured end to end.
  *
- * The pure core (`lib/`) takes time and bytes and returns sends and events;
- * the harness (`harness/`) hosts members on real sockets, runs the proxy in
- * its own process and measures what happened on the wire.
+ * The pure core (`lib/`, also `./lib` as a subpath export) takes time and
+ * bytes and returns sends and events; the harness (`harness/`) hosts
+ * members on real sockets, runs the proxy in its own process, journals
+ * everything that happened and computes every figure from the journal.
+ * See ARCHITECTURE.md for the flow and where each concern lives.
  *
  * @example Run a scenario from another Deno program
- * ```ts
+ * ```ts ignore
  * import { resolveScenario, runScenario } from "./mod.ts";
  * const scenario = resolveScenario({ name: "mine", members: 20, duration: { tFail: 2 }, speedup: 4 });
  * const result = await runScenario({ scenario, outDir: "runs/mine" });
@@ -25,146 +27,29 @@
  * @module
  */
 
-// Pure core
-export * from "./lib/core/member_id.ts";
-export * from "./lib/core/prng.ts";
-export * from "./lib/core/detector.ts";
-export * from "./lib/core/wire.ts";
-export * from "./lib/core/errors.ts";
-export * from "./lib/basic/codec.ts";
-export * from "./lib/basic/config.ts";
-export * from "./lib/basic/detector.ts";
-export * from "./lib/swim/detector.ts";
-export * from "./lib/swim/codec.ts";
-export * from "./lib/neighbor/detector.ts";
-export * from "./lib/model/gossip_markov.ts";
-export * from "./lib/model/appendix_a.ts";
-export * from "./lib/model/epidemic.ts";
-export * from "./lib/model/swim.ts";
-export * from "./lib/model/lifeguard.ts";
-export * from "./lib/model/phi_accrual.ts";
-export * from "./lib/model/catastrophe.ts";
-export * from "./lib/core/histogram.ts";
-export * from "./lib/core/stats.ts";
-export * from "./lib/sim/simulate.ts";
+// The sans-IO seam and its detectors.
+export type { Detector, DetectorEvent, DetectorEventKind, Send, Step } from "./lib/core/detector.ts";
+export { formatMemberId, loopbackId, type MemberId, memberPort } from "./lib/core/member_id.ts";
+export { type Prng, seededPrng } from "./lib/core/prng.ts";
+export { ConfigError } from "./lib/core/errors.ts";
+export { DecodeError } from "./lib/core/wire.ts";
+export type { MemberContext, MemberKind } from "./lib/core/kind.ts";
+export { deriveGossipConfig, type GossipConfig, type GossipConfigInput } from "./lib/basic/config.ts";
+export { type BasicGossipDetector, createBasicGossipDetector } from "./lib/basic/detector.ts";
+export { createSwimDetector, type SwimDetector, type SwimOptions } from "./lib/swim/detector.ts";
+export { createNeighborDetector, type NeighborDetector } from "./lib/neighbor/detector.ts";
+export { simulate } from "./lib/sim/simulate.ts";
 
-// Harness: transports, proxy, runner
-export { type PacketHandler, type Transport } from "./harness/net/transport.ts";
-export { bindUdp, boundPort, PortInUseError, UdpTransport } from "./harness/net/udp_transport.ts";
-export { type LinkCounters, type ProxyCounters, type ProxyOptions, UdpProxy } from "./harness/proxy/udp_proxy.ts";
-export * from "./harness/faults/impairments/impairment.ts";
-export * from "./harness/faults/impairments/registry.ts";
-export * from "./harness/faults/impairments/rule.ts";
-export * from "./harness/faults/impairments/loss.ts";
-export * from "./harness/faults/impairments/gilbert_elliott.ts";
-export * from "./harness/faults/impairments/delay.ts";
-export * from "./harness/faults/impairments/duplicate.ts";
-export * from "./harness/faults/impairments/corrupt.ts";
-export * from "./harness/faults/impairments/reorder.ts";
-export * from "./harness/faults/impairments/rate.ts";
-export * from "./harness/faults/partitions.ts";
-export * from "./harness/faults/schedule.ts";
-export type { Hosting } from "./harness/hosting/shard_pool.ts";
-export {
-  DETECTOR_NAMES,
-  type DetectorName,
-  type MemberLevels,
-  type NeighborSettings,
-  type SwimSettings,
-} from "./harness/hosting/shard_protocol.ts";
-export { ProxyProcess } from "./harness/proxy/proxy_process.ts";
-export {
-  type CrashSpec,
-  type DurationSpec,
-  type FaultInput,
-  resolveScenario,
-  type Scenario,
-  ScenarioError,
-  type ScenarioInput,
-} from "./harness/scenario/resolve.ts";
+// Scenarios, runs and their results.
+export { MEMBER_KINDS } from "./harness/members/registry.ts";
+export { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./harness/scenario/mod.ts";
 export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "./harness/run/run.ts";
 export type { RunResult } from "./harness/run/result.ts";
-export type {
-  Bandwidth,
-  BroadcastReport,
-  CrashDetection,
-  DownInterval,
-  LevelBandwidth,
-  Mistakes,
-  Noise,
-  NoiseInterval,
-  PartitionInterval,
-  ProxyReport,
-  Remerge,
-  Spread,
-} from "./harness/metrics/metrics.ts";
-export type { MachineFacts, ProcessUsage } from "./harness/os/readings.ts";
-export { renderSummary, renderValidation } from "./harness/report/summary.ts";
-export type { EpisodeSummary } from "./harness/run/result.ts";
-export { type EpisodeRecord, EpisodeTracker, type EpisodeTrackerOptions } from "./harness/metrics/episodes.ts";
-export {
-  type InfectionPoint,
-  type RoundsTo,
-  validate,
-  type ValidateInput,
-  type Validation,
-  type ValidationRow,
-  type Verdict,
-  VERDICTS,
-} from "./harness/studies/validation.ts";
-export {
-  runValidation,
-  type ValidationFile,
-  type ValidationOptions,
-  validationScenario,
-} from "./harness/studies/validate_run.ts";
-export {
-  type Claim,
-  CLAIM_VERDICTS,
-  type ClaimsOptions,
-  type ClaimsReport,
-  type ClaimVerdict,
-  composeClaims,
-  renderClaimsMarkdown,
-  runClaims,
-  type StyleInfection,
-} from "./harness/studies/claims.ts";
-export {
-  type Baseline,
-  BASELINE_DIR,
-  type CaseCheck,
-  type CaseFigures,
-  checkCase,
-  checkSuite,
-  figuresOf,
-  loadBaseline,
-  machineClass,
-  runSuite,
-  saveBaseline,
-  type SuiteOptions,
-  type SuiteResult,
-} from "./harness/studies/bench.ts";
-export { BENCH_SUITE, type BenchCase } from "./scenarios/bench_suite.ts";
-export { type Chart, type Report, runReport, suiteReport, writeReport } from "./harness/report/html_report.ts";
-export {
-  applyVariant,
-  BROADCAST_VARIANTS,
-  COMPARABLE,
-  type Comparable,
-  type ComparisonOptions,
-  type ComparisonRow,
-  DETECTOR_VARIANTS,
-  DISSEMINATION_VARIANTS,
-  type InfectionSummary,
-  runComparison,
-} from "./harness/studies/compare.ts";
-export { type FastestFaithful, findFastestFaithful, type SpeedupProbe } from "./harness/studies/fastest.ts";
-export {
-  answerModel,
-  MODEL_METHODS,
-  type ModelAnswer,
-  modelCurve,
-  type ModelCurvePoint,
-  type ModelMethod,
-  type ModelQuery,
-} from "./harness/studies/model_table.ts";
+export { type Analysis, analyzeJournal } from "./harness/journal/analyze.ts";
+export { renderSummary } from "./harness/report/summary.ts";
+
+// Seams a program can drive directly.
+export type { Fleet } from "./harness/hosting/fleet.ts";
+export type { FaultInjector } from "./harness/proxy/injector.ts";
+export { type ProxyOptions, UdpProxy } from "./harness/proxy/udp_proxy.ts";
+export { ProxyProcess } from "./harness/proxy/proxy_process.ts";

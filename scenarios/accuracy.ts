@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 
 /**
  * No crash at all: every S-transition is a mistake. Runs four T_fail at the

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 
 /**
  * Catastrophe recovery (paper section 5): 40 members in one subnet are cut

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 
 /**
  * The detectors' comparison setting: 100 members, 5% loss on every link,

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 
 /**
  * The paper's setting: 50 members, B = 250 B/s (T_gossip = 1.6 s), T_fail

@@ -1,4 +1,4 @@
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 
 /**
  * Dissemination styles side by side: 100 members, no faults, every heartbeat

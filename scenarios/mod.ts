@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ScenarioInput } from "../harness/scenario/resolve.ts";
+import type { ScenarioInput } from "../harness/scenario/mod.ts";
 import accuracy from "./accuracy.ts";
 import catastrophe from "./catastrophe.ts";
 import compare from "./compare.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { type CaseFigures, checkCase, saveBaseline } from "../harness/studies/bench.ts";
 import { BENCH_SUITE } from "../scenarios/bench_suite.ts";
-import { resolveScenario } from "../harness/scenario/resolve.ts";
+import { resolveScenario } from "../harness/scenario/mod.ts";
 import { machineFacts } from "../harness/os/readings.ts";
 
 const base: CaseFigures = {

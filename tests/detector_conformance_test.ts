@@ -16,7 +16,7 @@ import { neighborMessageBytes } from "../lib/neighbor/codec.ts";
 import type { DisseminationStyle } from "../lib/basic/options.ts";
 import { swimMessageBytes } from "../lib/swim/codec.ts";
 import { runScenario } from "../harness/run/run.ts";
-import { resolveScenario, type ScenarioInput } from "../harness/scenario/resolve.ts";
+import { resolveScenario, type ScenarioInput } from "../harness/scenario/mod.ts";
 
 interface Subject {
   readonly name: string;

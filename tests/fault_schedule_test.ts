@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { compileSchedule } from "../harness/faults/schedule.ts";
-import { resolveScenario, ScenarioError } from "../harness/scenario/resolve.ts";
+import { resolveScenario, ScenarioError } from "../harness/scenario/mod.ts";
 
 const base = { name: "f", members: 6, duration: 100_000, tFailMs: 5000 };
 
@@ -51,13 +51,13 @@ Deno.test("resolveScenario() rejects bad schedules with one error naming the fau
     ],
     [
       [{ kind: "impair", at: 0, rule: { id: "l", impairment: { kind: "loss", probability: 1.2 } } }],
-      "faults[0].rule.probability",
+      "faults[0].rule.impairment.probability",
       "[0, 1]",
     ],
     [
       [{ kind: "impair", at: 0, rule: { id: "l", impairment: { kind: "teleport" } } }],
       "faults[0].rule.impairment.kind",
-      "unknown impairment",
+      "known impairment",
     ],
     [
       [{ kind: "impair", at: 0, rule: { id: "l", to: [7], impairment: { kind: "loss", probability: 0.1 } } }],
@@ -82,7 +82,7 @@ Deno.test("resolveScenario() rejects bad schedules with one error naming the fau
     () => resolveScenario({ ...base, impairments: [{ id: "x", impairment: { kind: "rate", bytesPerSec: -1 } }] }),
     ScenarioError,
   );
-  assertEquals(e.field, "impairments[0].bytesPerSec");
+  assertEquals(e.field, "impairments[0].impairment.bytesPerSec");
 });
 
 Deno.test("resolveScenario() turns relative heal times into absolute ones and adds a recovery window", () => {

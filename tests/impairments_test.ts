@@ -1,5 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { freshFate, ImpairmentError, type Packet } from "../harness/faults/impairments/impairment.ts";
+import { freshFate, type Packet } from "../harness/faults/impairments/impairment.ts";
+import { ConfigError } from "../lib/core/errors.ts";
 import { createImpairment, IMPAIRMENT_KINDS } from "../harness/faults/impairments/registry.ts";
 import { Rule } from "../harness/faults/impairments/rule.ts";
 import { GilbertElliottImpairment } from "../harness/faults/impairments/gilbert_elliott.ts";
@@ -19,9 +20,10 @@ const packet = (link = 1, size = 100, nowMs = 0): Packet => ({ from: 0, to: 1, l
 function fates(spec: Parameters<typeof createImpairment>[0], count: number, seed = 1) {
   const imp = createImpairment(spec);
   const rng = seededPrng(seed);
+  const link = imp.linkState();
   return Array.from({ length: count }, (_, i) => {
     const f = freshFate();
-    imp.apply(packet(1, 100, i), f, rng);
+    imp.apply(packet(1, 100, i), f, rng, link);
     return f;
   });
 }
@@ -108,14 +110,15 @@ Deno.test("duplicate, corrupt and reorder act at their rates", () => {
 Deno.test("rate serialises each link: back-to-back datagrams queue behind each other", () => {
   const imp = createImpairment({ kind: "rate", bytesPerSec: 10_000, overheadBytes: 0 });
   const rng = seededPrng(1);
+  const link7 = imp.linkState();
   const delays = [0, 0, 0].map(() => {
     const f = freshFate();
-    imp.apply(packet(7, 100, 0), f, rng);
+    imp.apply(packet(7, 100, 0), f, rng, link7);
     return f.delayMs;
   });
   assertEquals(delays, [10, 20, 30]);
   const other = freshFate();
-  imp.apply(packet(8, 100, 0), other, rng);
+  imp.apply(packet(8, 100, 0), other, rng, imp.linkState());
   assertEquals(other.delayMs, 10, "another link has its own queue");
 });
 
@@ -132,7 +135,7 @@ Deno.test("createImpairment() and Rule reject bad specs, naming the field", () =
     [{ kind: "teleport" }, "kind"],
   ];
   for (const [spec, field] of cases) {
-    const e = assertThrows(() => createImpairment(spec as never), ImpairmentError);
+    const e = assertThrows(() => createImpairment(spec as never), ConfigError);
     assertEquals(e.field, field, JSON.stringify(spec));
   }
   assert(IMPAIRMENT_KINDS.includes("gilbert-elliott"));
@@ -143,7 +146,7 @@ Deno.test("createImpairment() and Rule reject bad specs, naming the field", () =
     [{ id: "", impairment: { kind: "loss", probability: 0.1 } }, "id"],
   ];
   for (const [spec, field] of bad) {
-    assertEquals(assertThrows(() => new Rule(spec as never, 4, 1), ImpairmentError).field, field);
+    assertEquals(assertThrows(() => new Rule(spec as never, 4, 1), ConfigError).field, field);
   }
 });
 

@@ -8,7 +8,7 @@ import {
   remerges,
   type RunRecord,
 } from "../harness/metrics/metrics.ts";
-import type { ProxyCounters } from "../harness/proxy/udp_proxy.ts";
+import type { ProxyCounters } from "../harness/proxy/books.ts";
 import { poissonInterval } from "../lib/core/stats.ts";
 
 function record(overrides: Partial<RunRecord>): RunRecord {
@@ -18,11 +18,11 @@ function record(overrides: Partial<RunRecord>): RunRecord {
     members: n,
     durationMs: 3_600_000,
     speedup: 1,
-    tGossipMs: 1000,
+    periodMs: 1000,
     budgetBytesPerSec: 250,
     downs: [],
     partitions: [],
-    tFailMs: 1000,
+    silenceMs: 1000,
     events: [],
     totals: {
       sentBytes: zeros(),
@@ -190,7 +190,7 @@ Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and 
     broadcastFrom: [1, 0, 0, 0],
     broadcastBytesFrom: [40, 0, 0, 0],
     fannedOutFrom: [3, 0, 0, 0],
-    queued: 0,
+    delayedPending: 0,
     discarded: 0,
     unknownSource: 0,
     rules: [],

@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { runReport, writeReport } from "../harness/report/html_report.ts";
 import { runScenario } from "../harness/run/run.ts";
-import { resolveScenario } from "../harness/scenario/resolve.ts";
+import { resolveScenario } from "../harness/scenario/mod.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
   try {

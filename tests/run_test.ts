@@ -2,9 +2,10 @@
 import { assert, assertEquals } from "@std/assert";
 import { heartbeatListBytes } from "../lib/basic/codec.ts";
 import { runScenario } from "../harness/run/run.ts";
-import { resolveScenario } from "../harness/scenario/resolve.ts";
+import { resolveScenario } from "../harness/scenario/mod.ts";
 import { main } from "../harness/cli/main.ts";
 import { runValidation } from "../harness/studies/validate_run.ts";
+import { shardLayout } from "../harness/hosting/shard_fleet.ts";
 
 // Integration tests on real sockets, a real proxy process and real workers.
 // Assertions are on counts and generous windows, never on speed.
@@ -233,7 +234,12 @@ Deno.test("process hosting: a paused member is SIGSTOPped for real, detected, re
       ],
       recovery: { tFail: 1 },
     });
-    assertEquals(scenario.layout!.at(-1), [3], "the paused member has a process of its own");
+    const paused = scenario.faults.filter((f) => f.kind === "pause").map((f) => (f as { member: number }).member);
+    assertEquals(
+      shardLayout(scenario.members, scenario.shards, paused).at(-1),
+      [3],
+      "the paused member has a process of its own",
+    );
     const r = await runScenario({ scenario, outDir });
     const pause = r.crashes.find((c) => c.cause === "pause")!;
     const kill = r.crashes.find((c) => c.cause === "kill")!;

@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { resolveScenario, ScenarioError } from "../harness/scenario/resolve.ts";
+import type { NeighborSettings } from "../lib/neighbor/options.ts";
+import { resolveScenario, ScenarioError } from "../harness/scenario/mod.ts";
 import { SCENARIOS } from "../scenarios/mod.ts";
 import { broadcastExponentFor } from "../lib/model/catastrophe.ts";
 
@@ -75,6 +76,6 @@ Deno.test("resolveScenario() splits members into consecutive subnets and domains
   assertEquals(sc.catastrophe!.reportAfterMs, sc.gossip.tFailMs);
   assertEquals(sc.silenceMs, sc.gossip.tFailMs);
   const nb = resolveScenario({ name: "t", duration: 10_000, detector: "neighbor" });
-  assertEquals(nb.neighbor!.quorum, 2);
+  assertEquals((nb.settings as NeighborSettings).quorum, 2);
   assertEquals(nb.periodMs, 1000);
 });

@@ -24,7 +24,7 @@ import { type Report, runReport, suiteReport, writeReport } from "../report/html
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "../studies/bench.ts";
 import { BENCH_SUITE } from "../../scenarios/bench_suite.ts";
 import { RunFailedError, runScenario } from "../run/run.ts";
-import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "../scenario/resolve.ts";
+import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "../scenario/mod.ts";
 import { PortInUseError } from "../net/udp_transport.ts";
 import {
   answerModel,

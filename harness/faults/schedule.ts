@@ -11,6 +11,7 @@
  * @module
  */
 
+import { ConfigError } from "../../lib/core/errors.ts";
 import type { RuleSpec } from "./impairments/rule.ts";
 import { bridge, type Cut, groups, halves, isolate, majoritiesRing, majorityMinority, oneWay } from "./partitions.ts";
 
@@ -24,13 +25,24 @@ export type PartitionSpec =
   | { readonly shape: "one-way"; readonly from: readonly number[]; readonly to: readonly number[] }
   | { readonly shape: "groups"; readonly groups: readonly (readonly number[])[] };
 
-/** One fault of a schedule; times are nominal ms from the start. */
+/**
+ * One fault of a schedule; times are nominal ms from the start. `path`
+ * names where the fault was written (`faults[2]`, `crashes[0]`) for errors.
+ */
 export type Fault =
-  | { readonly kind: "crash"; readonly atMs: number; readonly member: number; readonly recoverAtMs?: number }
-  | { readonly kind: "kill"; readonly atMs: number; readonly member: number; readonly restartAtMs?: number }
-  | { readonly kind: "pause"; readonly atMs: number; readonly member: number; readonly resumeAtMs: number }
-  | { readonly kind: "partition"; readonly atMs: number; readonly partition: PartitionSpec; readonly healAtMs?: number }
-  | { readonly kind: "impair"; readonly atMs: number; readonly rule: RuleSpec; readonly untilMs?: number };
+  & (
+    | { readonly kind: "crash"; readonly atMs: number; readonly member: number; readonly recoverAtMs?: number }
+    | { readonly kind: "kill"; readonly atMs: number; readonly member: number; readonly restartAtMs?: number }
+    | { readonly kind: "pause"; readonly atMs: number; readonly member: number; readonly resumeAtMs: number }
+    | {
+      readonly kind: "partition";
+      readonly atMs: number;
+      readonly partition: PartitionSpec;
+      readonly healAtMs?: number;
+    }
+    | { readonly kind: "impair"; readonly atMs: number; readonly rule: RuleSpec; readonly untilMs?: number }
+  )
+  & { readonly path?: string };
 
 /** One step the runner carries out. */
 export type Action =
@@ -40,6 +52,8 @@ export type Action =
   | {
     readonly atMs: number;
     readonly type: "partition";
+    /** The partition as specified (what the journal records). */
+    readonly spec: PartitionSpec;
     readonly cuts: readonly Cut[];
     readonly label: string;
     readonly fault: number;
@@ -47,21 +61,6 @@ export type Action =
   | { readonly atMs: number; readonly type: "heal"; readonly fault: number }
   | { readonly atMs: number; readonly type: "addRule"; readonly rule: RuleSpec; readonly fault: number }
   | { readonly atMs: number; readonly type: "removeRule"; readonly id: string; readonly fault: number };
-
-/** A schedule problem, naming the fault and field. */
-export class ScheduleError extends RangeError {
-  /** Path of the field at fault, e.g. `faults[2].member`. */
-  readonly field: string;
-  /**
-   * Creates the error.
-   * @param field Path of the field at fault.
-   */
-  constructor(field: string, message: string) {
-    super(message);
-    this.name = "ScheduleError";
-    this.field = field;
-  }
-}
 
 /** Builds the cuts of a partition spec for n members. */
 export function partitionCuts(n: number, p: PartitionSpec): Cut[] {
@@ -85,10 +84,12 @@ export function partitionCuts(n: number, p: PartitionSpec): Cut[] {
 
 /**
  * Validates the faults and returns the actions, sorted by time, ending with
- * the heal of whatever is still active at `endMs`.
+ * the heal of whatever is still active at `endMs`. Errors are ConfigErrors
+ * whose field starts with the fault's `path` (or `faults[i]`).
  */
 export function compileSchedule(faults: readonly Fault[], members: number, endMs: number): Action[] {
   const actions: Action[] = [];
+  const at = (i: number) => faults[i]!.path ?? `faults[${i}]`;
   const busy = new Map<number, { from: number; to: number; fault: number }[]>();
   const partitions: { from: number; to: number; fault: number }[] = [];
   const ruleIds = new Map<string, { from: number; to: number; fault: number }[]>();
@@ -96,9 +97,9 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
   const overlaps = (list: Window[], from: number, to: number) => list.find((w) => from < w.to && w.from < to);
   const memberField = (i: number, m: number, field = "member") => {
     if (!Number.isInteger(m) || m < 0 || m >= members) {
-      throw new ScheduleError(
-        `faults[${i}].${field}`,
-        `faults[${i}] names member ${m}, which does not exist: members are 0..${members - 1}`,
+      throw new ConfigError(
+        `${at(i)}.${field}`,
+        `${at(i)} names member ${m}, which does not exist: members are 0..${members - 1}`,
       );
     }
   };
@@ -106,19 +107,19 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
     const time = (value: number | undefined, field: string) => {
       if (value === undefined) return;
       if (!(value >= 0) || !Number.isFinite(value)) {
-        throw new ScheduleError(
-          `faults[${i}].${field}`,
-          `faults[${i}].${field} must be a time >= 0: current value is ${value}`,
+        throw new ConfigError(
+          `${at(i)}.${field}`,
+          `${at(i)}.${field} must be a time >= 0: current value is ${value}`,
         );
       }
       if (value > endMs) {
-        throw new ScheduleError(
-          `faults[${i}].${field}`,
-          `faults[${i}].${field} (${value} ms) is after the end of the schedule (${endMs} ms)`,
+        throw new ConfigError(
+          `${at(i)}.${field}`,
+          `${at(i)}.${field} (${value} ms) is after the end of the schedule (${endMs} ms)`,
         );
       }
       if (field !== "at" && value <= f.atMs) {
-        throw new ScheduleError(`faults[${i}].${field}`, `faults[${i}].${field} must come after faults[${i}].at`);
+        throw new ConfigError(`${at(i)}.${field}`, `${at(i)}.${field} must come after ${at(i)}.at`);
       }
     };
     time(f.atMs, "at");
@@ -134,9 +135,9 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
         const list = busy.get(f.member) ?? [];
         const clash = overlaps(list, f.atMs, to);
         if (clash) {
-          throw new ScheduleError(
-            `faults[${i}]`,
-            `faults[${i}] (${f.kind} of member ${f.member}) overlaps faults[${clash.fault}] on the same member`,
+          throw new ConfigError(
+            `${at(i)}`,
+            `${at(i)} (${f.kind} of member ${f.member}) overlaps ${at(clash.fault)} on the same member`,
           );
         }
         list.push({ from: f.atMs, to, fault: i });
@@ -157,19 +158,19 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
           if (f.partition.shape === "isolate") memberField(i, f.partition.member, "partition.member");
           cuts = partitionCuts(members, f.partition);
         } catch (error) {
-          if (error instanceof ScheduleError) throw error;
-          throw new ScheduleError(`faults[${i}].partition`, `faults[${i}].partition: ${(error as Error).message}`);
+          if (error instanceof ConfigError) throw error;
+          throw new ConfigError(`${at(i)}.partition`, `${at(i)}.partition: ${(error as Error).message}`);
         }
         const to = f.healAtMs ?? endMs;
         const clash = overlaps(partitions, f.atMs, to);
         if (clash) {
-          throw new ScheduleError(
-            `faults[${i}]`,
-            `faults[${i}] (partition) overlaps the partition of faults[${clash.fault}]: heal one before the next starts`,
+          throw new ConfigError(
+            `${at(i)}`,
+            `${at(i)} (partition) overlaps the partition of ${at(clash.fault)}: heal one before the next starts`,
           );
         }
         partitions.push({ from: f.atMs, to, fault: i });
-        actions.push({ atMs: f.atMs, type: "partition", cuts, label: f.partition.shape, fault: i });
+        actions.push({ atMs: f.atMs, type: "partition", spec: f.partition, cuts, label: f.partition.shape, fault: i });
         actions.push({ atMs: to, type: "heal", fault: i });
         return;
       }
@@ -179,9 +180,9 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
         const list = ruleIds.get(f.rule.id) ?? [];
         const clash = overlaps(list, f.atMs, to);
         if (clash) {
-          throw new ScheduleError(
-            `faults[${i}].rule.id`,
-            `faults[${i}] installs rule '${f.rule.id}' while faults[${clash.fault}] still has it`,
+          throw new ConfigError(
+            `${at(i)}.rule.id`,
+            `${at(i)} installs rule '${f.rule.id}' while ${at(clash.fault)} still has it`,
           );
         }
         list.push({ from: f.atMs, to, fault: i });

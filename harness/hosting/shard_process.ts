@@ -8,8 +8,7 @@
 
 import { forEachLine, writeLineSync } from "../os/child.ts";
 import { serveShard } from "./shard_host.ts";
-import type { ToShard } from "./shard_protocol.ts";
 
-const deliver = serveShard(writeLineSync, () => setTimeout(() => Deno.exit(0), 0));
-await forEachLine(Deno.stdin.readable, (line) => deliver(JSON.parse(line) as ToShard));
+const deliver = serveShard(writeLineSync, () => Deno.exit(0));
+await forEachLine(Deno.stdin.readable, (line) => deliver(JSON.parse(line)));
 Deno.exit(0);

@@ -1,60 +1,16 @@
 /**
- * Messages between the coordinator and a shard worker. A shard hosts many
- * members in one Web Worker (one event loop), each with its own socket.
+ * What the coordinator and a shard say to each other. A shard hosts many
+ * members in one event loop (a Web Worker or a process), each with its own
+ * socket. Requests go through `../os/channel.ts` (`op` plus an `id`, one
+ * reply each); the shard's own reports are the {@linkcode ShardReport}s.
  *
  * @module
  */
 
 import type { HistogramData, HistogramSummary } from "../../lib/core/histogram.ts";
-import type { PhiOptions } from "../../lib/basic/phi.ts";
-import type { DisseminationStyle } from "../../lib/basic/options.ts";
 
 /** What the coordinator can do to one hosted member. */
 export type MemberAction = "kill" | "restart" | "pause" | "resume";
-
-/** SWIM's settings (nominal ms). */
-export interface SwimSettings {
-  /** Protocol period T'. */
-  readonly protocolPeriodMs: number;
-  /** Direct ping timeout. */
-  readonly pingTimeoutMs: number;
-  /** Indirect probers k. */
-  readonly indirectChecks: number;
-  /** Suspicion timeout (Lifeguard's minimum when `lifeguard` is on). */
-  readonly suspicionTimeoutMs: number;
-  /** Lifeguard's extensions (health multiplier, confirmations, buddy system). */
-  readonly lifeguard: boolean;
-  /** memberlist's separate gossip interval, or null for piggyback only. */
-  readonly gossipIntervalMs: number | null;
-  /** Members each separate gossip goes to. */
-  readonly gossipNodes: number;
-}
-
-/** The detectors a scenario can run. */
-export const DETECTOR_NAMES = ["basic", "swim", "phi", "neighbor"] as const;
-/** One of {@linkcode DETECTOR_NAMES}. */
-export type DetectorName = typeof DETECTOR_NAMES[number];
-
-/** Detector choice and timings a shard needs (nominal ms). */
-export interface ShardDetectorConfig {
-  /** Which detector the members run. @default {"basic"} */
-  readonly detector?: DetectorName;
-  /** Phi accrual settings when `detector` is "phi". */
-  readonly phi?: PhiOptions;
-  readonly tGossipMs: number;
-  readonly tFailMs: number;
-  readonly tCleanupMs: number;
-  /** SWIM's settings when `detector` is "swim". */
-  readonly swim?: SwimSettings;
-  /** Gossip style of the basic and phi detectors. @default {"push"} */
-  readonly style?: DisseminationStyle;
-  /** Subnet and domain of every member, by global index (multi-level gossip). */
-  readonly topology?: MemberLevels;
-  /** Catastrophe recovery: p(t) exponent and report delay (nominal ms). */
-  readonly catastrophe?: { readonly exponent: number; readonly reportAfterMs: number };
-  /** The lecture's neighbour-ping detector's settings when `detector` is "neighbor". */
-  readonly neighbor?: NeighborSettings;
-}
 
 /** Subnet and domain of every member, by global index (subnet numbers unique across domains). */
 export interface MemberLevels {
@@ -64,43 +20,34 @@ export interface MemberLevels {
   readonly domain: readonly number[];
 }
 
-/** The lecture's neighbour-ping detector's settings (nominal ms). */
-export interface NeighborSettings {
-  /** Ping period. */
-  readonly pingIntervalMs: number;
-  /** Ack timeout, below the ping period. */
-  readonly pingTimeoutMs: number;
-  /** Consecutive unanswered pings before a pinger suspects. */
-  readonly missesToSuspect: number;
-  /** Neighbours pinged on each side of the ring. */
-  readonly neighborsPerSide: number;
-  /** Pingers that must agree. */
-  readonly quorum: number;
-  /** Failure-notice gossip period. */
-  readonly noticeIntervalMs: number;
-  /** Membership gossip period. */
-  readonly membershipIntervalMs: number;
+/** `init`: bind the hosted members' private sockets. Answered with `{ ports }`. */
+export interface InitRequest {
+  readonly op: "init";
+  readonly shard: number;
+  /** Global member indices hosted here. */
+  readonly members: readonly number[];
+  /** Private port per hosted member (0 = any free port). */
+  readonly ports: readonly number[];
+  readonly seed: number;
+  /** The member kind's registry name and its resolved settings. */
+  readonly kind: string;
+  readonly settings: unknown;
+  /** Multi-level topology, or null. */
+  readonly levels: MemberLevels | null;
+  /** Catastrophe recovery's exponent and report delay, or null. */
+  readonly catastrophe: { readonly exponent: number; readonly reportAfterMs: number } | null;
+  readonly speedup: number;
+  /** Real ms between stats reports. */
+  readonly statsIntervalMs: number;
+  /** Track propagation episodes (nominal ms window and cutoff), or null. */
+  readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
 }
 
-/** Coordinator → shard. */
-export type ToShard =
+/** Every request a shard serves. */
+export type ShardRequest =
+  | InitRequest
   | {
-    readonly type: "init";
-    readonly shard: number;
-    /** Global member indices hosted here. */
-    readonly members: readonly number[];
-    /** Private port per hosted member (0 = any free port). */
-    readonly ports: readonly number[];
-    readonly seed: number;
-    readonly config: ShardDetectorConfig;
-    readonly speedup: number;
-    /** Real ms between stats reports. */
-    readonly statsIntervalMs: number;
-    /** Track propagation episodes (nominal ms window and cutoff), or null. */
-    readonly episodes: { readonly horizonMs: number; readonly cutoffMs: number } | null;
-  }
-  | {
-    readonly type: "start";
+    readonly op: "start";
     /** Public address (member id) of every member, by global index. */
     readonly publicIds: readonly number[];
     readonly startAbsMs: number;
@@ -108,18 +55,13 @@ export type ToShard =
     readonly broadcastId?: number;
   }
   /** Heartbeat origins produced in other shards: flat triples (source index, counter, nominal ms). */
-  | { readonly type: "origins"; readonly origins: number[] }
-  /** Kill, restart, pause or resume one hosted member. */
-  | {
-    readonly type: "control";
-    readonly seq: number;
-    readonly action: MemberAction;
-    /** Global member index. */
-    readonly member: number;
-  }
+  | { readonly op: "origins"; readonly origins: number[] }
+  /** Kill, restart, pause or resume one hosted member; answered with `{ atAbsMs }`. */
+  | { readonly op: "control"; readonly action: MemberAction; readonly member: number }
   /** Stop scheduling work (no new sends) but keep receiving what is in flight. */
-  | { readonly type: "quiesce" }
-  | { readonly type: "stop" };
+  | { readonly op: "quiesce" }
+  /** Close every socket; answered with a {@linkcode ShardFinal}. */
+  | { readonly op: "stop" };
 
 /** Cumulative per-member counters of a shard, by position in its member list. */
 export interface ShardCounters {
@@ -131,28 +73,21 @@ export interface ShardCounters {
   readonly sendErrors: number[];
 }
 
-/** Shard → coordinator. */
-export type FromShard =
-  | { readonly type: "bound"; readonly shard: number; readonly ports: number[] }
-  | { readonly type: "quiesced"; readonly shard: number }
-  | {
-    readonly type: "controlled";
-    readonly shard: number;
-    readonly seq: number;
-    readonly atAbsMs: number;
-    readonly error?: string;
-  }
-  | {
-    readonly type: "error";
-    readonly shard: number;
-    readonly message: string;
-    readonly name: string;
-    readonly port?: number;
-  }
+/** The answer to `stop`. */
+export interface ShardFinal {
+  readonly atAbsMs: number;
+  readonly counters: ShardCounters;
+  readonly lateness: HistogramData;
+  /** Propagation times of every learn (episodes only). */
+  readonly propagation: HistogramData | null;
+}
+
+/** What a shard reports on its own. */
+export type ShardReport =
   | {
     readonly type: "events";
     readonly shard: number;
-    /** Flat quadruples: observer index, event kind code, subject member id, nominal ms. */
+    /** Flat quadruples: observer index, event kind code, subject index (-1: no member's), nominal ms. */
     readonly events: number[];
   }
   /** Heartbeat origins produced here: flat triples (source index, counter, nominal ms). */
@@ -167,15 +102,5 @@ export type FromShard =
     /** Lateness of the wake-ups since the previous report (real ms). */
     readonly lateness: HistogramSummary;
   }
-  | {
-    readonly type: "stopped";
-    readonly shard: number;
-    readonly atAbsMs: number;
-    readonly counters: ShardCounters;
-    readonly lateness: HistogramData;
-    /** Propagation times of every learn (episodes only). */
-    readonly propagation: HistogramData | null;
-  };
-
-/** Event kind codes on the shard channel, indexing DETECTOR_EVENT_KINDS. */
-export { DETECTOR_EVENT_KINDS as EVENT_KIND_CODES } from "../../lib/core/detector.ts";
+  /** An error outside any request: the shard cannot go on. */
+  | { readonly type: "error"; readonly shard: number; readonly message: string };

@@ -13,7 +13,7 @@ import { HEADER_BYTES } from "../../lib/core/wire.ts";
 import { Histogram, type HistogramData } from "../../lib/core/histogram.ts";
 import { type Interval, poissonInterval, quantile } from "../../lib/core/stats.ts";
 import type { DetectorEventKind } from "../../lib/core/detector.ts";
-import type { ProxyCounters } from "../proxy/udp_proxy.ts";
+import type { ProxyCounters } from "../proxy/books.ts";
 
 /** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
 export const IPV4_UDP_HEADER_BYTES = 28;
@@ -73,14 +73,15 @@ export interface RunRecord {
   /** Nominal length of the measured run (start to quiesce). */
   readonly durationMs: number;
   readonly speedup: number;
-  readonly tGossipMs: number;
+  /** The detector's period (T_gossip, T', the ping period): lateness is judged against it. */
+  readonly periodMs: number;
   readonly budgetBytesPerSec: number;
   /** When members were down (crash by proxy, kill, pause, failed from the start). */
   readonly downs: readonly DownInterval[];
   /** When partitions were in place, with their cut links. */
   readonly partitions: readonly PartitionInterval[];
-  /** T_fail (nominal ms): the silence window that attributes a detection to a fault. */
-  readonly tFailMs: number;
+  /** The silence that ends in a detection (T_fail, SWIM's suspicion timeout + 2 T'): attributes a detection to a fault. */
+  readonly silenceMs: number;
   readonly events: readonly RecordedEvent[];
   readonly totals: MemberTotals;
   /** Sample series, one per shard (each sample covers that shard's members). */
@@ -283,7 +284,7 @@ export function mistakes(record: RunRecord): Mistakes {
         continue;
       }
       if (e.kind === "failed") {
-        const from = e.atMs - record.tFailMs;
+        const from = e.atMs - record.silenceMs;
         // The observer's own outage in the window (a member just resumed from a pause, or back
         // from a black hole, suspects everyone it did not hear from) is not a mistake about x.
         if (isDown(e.observer, e.atMs) || downDuring(e.observer, from, e.atMs)) isolated++;
@@ -409,7 +410,7 @@ export function bandwidth(record: RunRecord): Bandwidth {
   const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
   const recv = t.recvBytes.map((b) => b / seconds);
   const mean = (xs: readonly number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-  const windowMs = Math.max(10 * record.tGossipMs, 10_000);
+  const windowMs = Math.max(10 * record.periodMs, 10_000);
   const windowRates = record.samples.map((series) => maxWindowRate(series, windowMs)).filter((r) => r !== null);
   const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
   const budget = record.budgetBytesPerSec;
@@ -480,8 +481,10 @@ export interface ProxyReport {
   readonly duplicated: number;
   /** Relay sends that failed. */
   readonly sendErrors: number;
-  /** Copies still delayed when counted, and discarded at close. */
-  readonly queued: number;
+  /** Copies still in the delay queue when counted. */
+  readonly delayedPending: number;
+  /** Copies discarded from the delay queue (or in flight) when the proxy closed. */
+  readonly discarded: number;
   /** Datagrams from addresses that are no member's (dropped). */
   readonly unknownSource: number;
   /** Fraction of datagrams that met the rules and were dropped by them. */
@@ -495,7 +498,7 @@ export interface ProxyReport {
   /**
    * The proxy's own books balance: every datagram received was black-holed,
    * partitioned, dropped or accepted, and every accepted copy was delivered,
-   * failed, or is still queued.
+   * failed, still delayed, or discarded at close.
    */
   readonly balances: boolean;
   /** Members whose counts disagree (up to 10 listed). */
@@ -537,7 +540,7 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
     if (judged !== p.fromMember[m]! + (p.fannedOutFrom?.[m] ?? 0)) balances = false;
   }
   const copies = sum(p.acceptedFrom) + sum(p.duplicatedFrom);
-  if (copies !== sum(p.toMember) + sum(p.sendErrorsFrom) + p.queued + p.discarded) balances = false;
+  if (copies !== sum(p.toMember) + sum(p.sendErrorsFrom) + p.delayedPending + p.discarded) balances = false;
   const relayed = sum(p.toMember);
   const lost = sum(p.lostFrom);
   return {
@@ -548,7 +551,8 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
     toDead: sum(p.deadFrom),
     duplicated: sum(p.duplicatedFrom),
     sendErrors: sum(p.sendErrorsFrom),
-    queued: p.queued + p.discarded,
+    delayedPending: p.delayedPending,
+    discarded: p.discarded,
     unknownSource: p.unknownSource,
     measuredLoss: lost + sum(p.acceptedFrom) > 0 ? lost / (lost + sum(p.acceptedFrom)) : 0,
     rules: p.rules,
@@ -631,7 +635,7 @@ export function noise(record: RunRecord): Noise {
     };
   });
   const s = all.summary();
-  const limit = record.faithfulLatenessFraction * record.tGossipMs /
+  const limit = record.faithfulLatenessFraction * record.periodMs /
     record.speedup;
   const delivered = record.totals.recvDatagrams.reduce((a, b) => a + b, 0);
   const relayed = record.proxy ? record.proxy.toMember.reduce((a, b) => a + b, 0) : delivered;

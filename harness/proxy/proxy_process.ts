@@ -1,66 +1,25 @@
 /**
- * Runs the proxy in its own Deno process, off the members' event loop, and
- * drives it with one JSON line per command over stdin/stdout.
+ * The proxy in its own Deno process, off the members' event loop, driven
+ * over the request/reply channel of `../os/channel.ts`. The same
+ * {@linkcode FaultInjector} as the in-process {@linkcode UdpProxy}.
  *
  * @module
  */
 
+import { processChannel, RpcClient } from "../os/channel.ts";
 import type { ProcessUsage } from "../os/readings.ts";
-import type { ProxyCounters, ProxyOptions } from "./udp_proxy.ts";
 import type { RuleSpec } from "../faults/impairments/rule.ts";
 import type { Cut } from "../faults/partitions.ts";
 import { PortInUseError } from "../net/udp_transport.ts";
-import { forEachLine, lineWriter, spawnDeno } from "../os/child.ts";
-
-/** Commands understood by the proxy process. */
-export type ProxyCommand =
-  | {
-    readonly id: number;
-    readonly op: "start";
-    readonly options: ProxyOptions;
-  }
-  | {
-    readonly id: number;
-    readonly op: "blackhole";
-    readonly member: number;
-    readonly on: boolean;
-  }
-  | { readonly id: number; readonly op: "loss"; readonly probability: number }
-  | { readonly id: number; readonly op: "addRule"; readonly rule: RuleSpec }
-  | { readonly id: number; readonly op: "removeRule"; readonly ruleId: string }
-  | { readonly id: number; readonly op: "partition"; readonly cuts: readonly Cut[] }
-  | { readonly id: number; readonly op: "heal" }
-  | { readonly id: number; readonly op: "dead"; readonly member: number; readonly dead: boolean }
-  | { readonly id: number; readonly op: "healAll" }
-  | { readonly id: number; readonly op: "counters"; readonly links?: boolean }
-  | { readonly id: number; readonly op: "usage" }
-  | { readonly id: number; readonly op: "close" };
-
-/** One reply line. */
-export interface ProxyReply {
-  readonly id: number;
-  readonly ok: boolean;
-  readonly error?: string;
-  readonly errorName?: string;
-  readonly publicPorts?: number[];
-  readonly broadcastPort?: number;
-  readonly pid?: number;
-  readonly atMs?: number;
-  readonly counters?: ProxyCounters;
-  readonly usage?: ProcessUsage;
-}
-
-/** Distributes command ids while keeping the command's own fields typed. */
-type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+import type { ProxyCounters } from "./books.ts";
+import type { FaultInjector } from "./injector.ts";
+import type { ProxyOptions } from "./udp_proxy.ts";
 
 /** A proxy running in a child process. */
-export class ProxyProcess {
-  readonly #child: Deno.ChildProcess;
-  readonly #writer: ReturnType<typeof lineWriter>;
-  readonly #waiting = new Map<number, (reply: ProxyReply) => void>();
-  readonly #reader: Promise<void>;
-  #nextId = 1;
-  #exited = false;
+export class ProxyProcess implements FaultInjector {
+  readonly #rpc = new RpcClient("proxy");
+  readonly #channel: ReturnType<typeof processChannel>;
+  #closed = false;
   /** Public port of each member, by index. */
   publicPorts: readonly number[] = [];
   /** The broadcast address's port, or 0 when there is none. */
@@ -68,28 +27,19 @@ export class ProxyProcess {
   /** The child's process id. */
   readonly pid: number;
 
-  private constructor(child: Deno.ChildProcess) {
-    this.#child = child;
-    this.pid = child.pid;
-    this.#writer = lineWriter(child);
-    this.#reader = this.#readReplies();
-    child.status.then(() => {
-      this.#exited = true;
-      for (const resolve of this.#waiting.values()) {
-        resolve({ id: -1, ok: false, error: "the proxy process exited" });
-      }
-      this.#waiting.clear();
-    });
+  private constructor() {
+    this.#channel = processChannel(new URL("./proxy_main.ts", import.meta.url), (m) => this.#rpc.receive(m));
+    this.#rpc.attach(this.#channel);
+    this.pid = this.#channel.child.pid;
   }
 
   /** Spawns the proxy process and starts the proxy in it. */
   static async start(options: ProxyOptions): Promise<ProxyProcess> {
-    const child = spawnDeno(new URL("./proxy_main.ts", import.meta.url));
-    const proxy = new ProxyProcess(child);
+    const proxy = new ProxyProcess();
     try {
-      const reply = await proxy.#call({ op: "start", options });
-      proxy.publicPorts = reply.publicPorts ?? [];
-      proxy.broadcastPort = reply.broadcastPort ?? 0;
+      const reply = await proxy.#call<{ publicPorts: number[]; broadcastPort: number }>({ op: "start", options });
+      proxy.publicPorts = reply.publicPorts;
+      proxy.broadcastPort = reply.broadcastPort;
     } catch (error) {
       await proxy.close();
       throw error;
@@ -97,110 +47,74 @@ export class ProxyProcess {
     return proxy;
   }
 
-  /** Black-holes or restores member `index`; resolves to the instant (epoch ms) it took effect. */
-  async setBlackhole(index: number, on: boolean): Promise<number> {
-    const reply = await this.#call({ op: "blackhole", member: index, on });
-    return reply.atMs!;
+  async #at(request: Record<string, unknown>): Promise<number> {
+    return (await this.#call<{ atMs: number }>(request)).atMs;
   }
 
-  /** Sets the loss probability of every link. */
-  async setLoss(probability: number): Promise<void> {
-    await this.#call({ op: "loss", probability });
-  }
-
-  /** Adds or replaces an impairment rule; resolves to when it took effect (epoch ms). */
-  async addRule(rule: RuleSpec): Promise<number> {
-    return (await this.#call({ op: "addRule", rule })).atMs!;
-  }
-
-  /** Removes a rule by id; resolves to when it took effect. */
-  async removeRule(ruleId: string): Promise<number> {
-    return (await this.#call({ op: "removeRule", ruleId })).atMs!;
-  }
-
-  /** Installs a partition (replacing any other); resolves to when it took effect. */
-  async setPartition(cuts: readonly Cut[]): Promise<number> {
-    return (await this.#call({ op: "partition", cuts })).atMs!;
-  }
-
-  /** Marks a member killed or restarted; resolves to when it took effect. */
-  async setDead(index: number, dead: boolean): Promise<number> {
-    return (await this.#call({ op: "dead", member: index, dead })).atMs!;
-  }
-
-  /** Removes every partition cut; resolves to when it took effect. */
-  async heal(): Promise<number> {
-    return (await this.#call({ op: "heal" })).atMs!;
-  }
-
-  /** Removes every fault (black holes, partitions, rules but the default loss); resolves to when it took effect. */
-  async healAll(): Promise<number> {
-    return (await this.#call({ op: "healAll" })).atMs!;
-  }
-
-  /** Reads every counter (`{ links: false }` leaves out the n² per-link arrays). */
-  async counters(options: { links?: boolean } = {}): Promise<ProxyCounters> {
-    return (await this.#call({ op: "counters", ...(options.links === false ? { links: false } : {}) })).counters!;
-  }
-
-  /** The proxy process's own CPU time and memory. */
-  async usage(): Promise<ProcessUsage> {
-    return (await this.#call({ op: "usage" })).usage!;
-  }
-
-  /** Closes the proxy's sockets and ends the process (killing it if it does not end). */
-  async close(): Promise<void> {
-    if (!this.#exited) {
-      const timeout = setTimeout(() => {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // gone already
-        }
-      }, 3000);
-      try {
-        await this.#call({ op: "close" });
-      } catch {
-        // it may have exited already
-      }
-      await this.#writer.close();
-      await this.#child.status;
-      clearTimeout(timeout);
+  async #call<T>(request: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.#rpc.call<T>(request);
+    } catch (error) {
+      const e = error as Error & { port?: number };
+      if (e.name === "PortInUseError") throw new PortInUseError(e.port ?? 0);
+      if (e.name === "ConfigError" || e.name === "RangeError") throw new RangeError(e.message);
+      throw error;
     }
-    await this.#reader;
+  }
+
+  setBlackhole(member: number, on: boolean): Promise<number> {
+    return this.#at({ op: "setBlackhole", member, on });
+  }
+
+  setDead(member: number, dead: boolean): Promise<number> {
+    return this.#at({ op: "setDead", member, dead });
+  }
+
+  setPartition(cuts: readonly Cut[]): Promise<number> {
+    return this.#at({ op: "setPartition", cuts });
+  }
+
+  heal(): Promise<number> {
+    return this.#at({ op: "heal" });
+  }
+
+  addRule(rule: RuleSpec): Promise<number> {
+    return this.#at({ op: "addRule", rule });
+  }
+
+  removeRule(id: string): Promise<number> {
+    return this.#at({ op: "removeRule", ruleId: id });
+  }
+
+  healAll(): Promise<number> {
+    return this.#at({ op: "healAll" });
+  }
+
+  async counters(options: { links?: boolean } = {}): Promise<ProxyCounters> {
+    return (await this.#call<{ counters: ProxyCounters }>({ op: "counters", links: options.links !== false }))
+      .counters;
+  }
+
+  async usage(): Promise<ProcessUsage | null> {
+    return (await this.#call<{ usage: ProcessUsage }>({ op: "usage" })).usage;
+  }
+
+  /** Closes the proxy's sockets and ends the process (killing it if it does not end within 3 s). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const timeout = setTimeout(() => void this.#channel.terminate(), 3000);
+    try {
+      await this.#call({ op: "close" });
+    } catch {
+      // it may have exited already
+    }
+    clearTimeout(timeout);
+    await this.#channel.terminate();
   }
 
   /** Closes the proxy process (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  async #call(command: WithoutId<ProxyCommand>): Promise<ProxyReply> {
-    if (this.#exited) throw new Error("the proxy process has exited");
-    const id = this.#nextId++;
-    const reply = new Promise<ProxyReply>((resolve) => this.#waiting.set(id, resolve));
-    await this.#writer.send({ ...command, id });
-    const answer = await reply;
-    if (!answer.ok) {
-      if (answer.errorName === "PortInUseError") {
-        const port = Number(
-          /127\.0\.0\.1:(\d+)/.exec(answer.error ?? "")?.[1] ?? 0,
-        );
-        throw new PortInUseError(port);
-      }
-      if (answer.errorName === "ImpairmentError" || answer.errorName === "RangeError") {
-        throw new RangeError(`proxy: ${answer.error}`);
-      }
-      throw new Error(`proxy: ${answer.error}`);
-    }
-    return answer;
-  }
-
-  async #readReplies(): Promise<void> {
-    await forEachLine(this.#child.stdout, (line) => {
-      const reply = JSON.parse(line) as ProxyReply;
-      this.#waiting.get(reply.id)?.(reply);
-      this.#waiting.delete(reply.id);
-    });
   }
 }

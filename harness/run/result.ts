@@ -20,10 +20,8 @@ import type {
 } from "../metrics/metrics.ts";
 import type { MachineFacts } from "../os/readings.ts";
 import type { Fault } from "../faults/schedule.ts";
-import type { DetectorName, NeighborSettings, SwimSettings } from "../hosting/shard_protocol.ts";
-import type { PhiOptions } from "../../lib/basic/phi.ts";
-import type { DisseminationStyle } from "../../lib/basic/options.ts";
-import type { Scenario } from "../scenario/resolve.ts";
+import type { DetectorName } from "../members/registry.ts";
+import type { Scenario } from "../scenario/mod.ts";
 import type { HistogramData } from "../../lib/core/histogram.ts";
 
 /** Propagation episodes of a run (when the scenario measures them). */
@@ -47,7 +45,7 @@ export interface EpisodeSummary {
 }
 
 /** Version of the result.json layout. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** Contents of `DIR/result.json`. */
 export interface RunResult {
@@ -101,20 +99,25 @@ export interface RunResult {
     readonly faults: readonly Fault[];
     /** Quiet time after the schedule, before measurement ended (nominal ms). */
     readonly recoveryMs: number;
-    /** Which detector ran. */
+    /** Which member kind ran (`harness list`). */
     readonly detector: DetectorName;
-    /** Gossip style of the basic and phi detectors (absent in results before it existed: push). */
-    readonly dissemination?: DisseminationStyle;
+    /** The kind's resolved settings (see the kind's options in `lib/<family>/`). */
+    readonly settings: unknown;
+    /** One line describing the settings (the kind's own words). */
+    readonly describedAs: string;
+    /** Gossip style of the gossip kinds ("push" for the others). */
+    readonly dissemination: string;
     /** Virtual domains and subnets, or null for one subnet. */
-    readonly topology?: { readonly domains: number; readonly subnetsPerDomain: number } | null;
+    readonly topology: { readonly domains: number; readonly subnetsPerDomain: number } | null;
     /** Catastrophe recovery settings, or null when off. */
-    readonly catastrophe?: Scenario["catastrophe"];
-    /** The neighbour-ping detector's settings (null for other detectors). */
-    readonly neighbor?: NeighborSettings | null;
-    /** Phi accrual settings (null unless the detector is phi). */
-    readonly phi: Required<PhiOptions> | null;
-    /** SWIM's settings (null for the basic detector). */
-    readonly swim: SwimSettings | null;
+    readonly catastrophe: Scenario["catastrophe"];
+    /** The kind's period (nominal ms): timer lateness is judged against it. */
+    readonly periodMs: number;
+    /** The silence that ends in a detection (nominal ms): attributes detections to faults. */
+    readonly silenceMs: number;
+    /** Where harness-hosted members ran. */
+    readonly hosting: Scenario["hosting"];
+    /** Lateness p99 above this fraction of the real period makes the run unfaithful. */
     readonly faithfulLatenessFraction: number;
   };
   /** The machine and software the run used. */
@@ -190,19 +193,4 @@ export function configBlock(
     tCleanupMs: g.tCleanupMs,
     ...run,
   };
-}
-
-/** Writes JSON atomically: a temporary file in the same directory, then a rename. */
-export async function writeJsonAtomic(
-  path: string,
-  value: unknown,
-): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(value, jsonReplacer, 2) + "\n");
-  await Deno.rename(tmp, path);
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === "number" && !Number.isFinite(value)) return null;
-  return value;
 }

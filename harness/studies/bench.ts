@@ -24,9 +24,9 @@ import { largerPValue, poissonRateIncreasePValue } from "../../lib/core/stats.ts
 import { BENCH_SUITE, type BenchCase } from "../../scenarios/bench_suite.ts";
 import { type MachineFacts, machineFacts } from "../os/readings.ts";
 import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../run/result.ts";
+import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
-import { resolveScenario } from "../scenario/resolve.ts";
+import { resolveScenario } from "../scenario/mod.ts";
 
 /** What a case's run is compared by. */
 export interface CaseFigures {

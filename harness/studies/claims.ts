@@ -14,8 +14,8 @@ import type { RunProgress } from "../run/run.ts";
 import { runScenario } from "../run/run.ts";
 import { infectionOf, type InfectionSummary } from "./compare.ts";
 import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../run/result.ts";
-import { resolveScenario } from "../scenario/resolve.ts";
+import { writeJsonAtomic } from "../os/files.ts";
+import { resolveScenario } from "../scenario/mod.ts";
 import { runValidation, type ValidationFile } from "./validate_run.ts";
 
 /** A claim's verdict. */

@@ -20,57 +20,65 @@
  * @module
  */
 
-import { swimExpectedDetectionPeriods } from "../../lib/model/swim.ts";
+import type { MemberKind } from "../../lib/core/kind.ts";
+import { kindOf, MEMBER_KINDS } from "../members/registry.ts";
 import { epidemicCurve, roundsToFraction } from "../../lib/model/epidemic.ts";
 import { Histogram } from "../../lib/core/histogram.ts";
 import type { LevelBandwidth, Remerge } from "../metrics/metrics.ts";
 import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../run/result.ts";
+import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
-import { resolveScenario, type ScenarioInput } from "../scenario/resolve.ts";
+import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 import { renderSvg } from "../report/charts.ts";
 
-/** The detectors the comparison can run (the default comparison). */
-export const DETECTOR_VARIANTS = ["basic", "swim", "lifeguard", "phi", "neighbor"] as const;
+/** The member kinds and their named variants (SWIM's `lifeguard`), from the registry: the default comparison. */
+export const DETECTOR_VARIANTS: readonly string[] = Object.values(MEMBER_KINDS).flatMap((k) => [
+  k.name,
+  ...Object.keys((k as { variants?: object }).variants ?? {}),
+]);
 /** The basic detector's dissemination styles and target choices. */
 export const DISSEMINATION_VARIANTS = ["push", "pull", "push-pull", "digest", "topology-aware", "multi-level"] as const;
 /** Catastrophe recovery off and on. */
 export const BROADCAST_VARIANTS = ["broadcast", "no-broadcast"] as const;
 /** Variants the comparison can run. */
-export const COMPARABLE = [...DETECTOR_VARIANTS, ...DISSEMINATION_VARIANTS, ...BROADCAST_VARIANTS] as const;
+export const COMPARABLE: readonly string[] = [...DETECTOR_VARIANTS, ...DISSEMINATION_VARIANTS, ...BROADCAST_VARIANTS];
 /** One of {@linkcode COMPARABLE}. */
-export type Comparable = typeof COMPARABLE[number];
+export type Comparable = string;
+
+/** The kind a detector variant belongs to, and the variant's settings transform if it is a named one. */
+function detectorVariant(
+  variant: string,
+):
+  | { kind: MemberKind<unknown>; settings?: (i: Record<string, unknown> | undefined) => Record<string, unknown> }
+  | null {
+  for (const k of Object.values(MEMBER_KINDS) as unknown as MemberKind<unknown>[]) {
+    if (k.name === variant) return { kind: k };
+    const v = k.variants?.[variant];
+    if (v) return { kind: k, settings: v };
+  }
+  return null;
+}
 
 /** The scenario a variant runs: `input` with the variant's settings applied. */
 export function applyVariant(input: ScenarioInput, variant: Comparable): ScenarioInput {
   const n = input.members ?? 50;
   const name = `${input.name}-${variant}`;
-  const gossip = (extra: Partial<ScenarioInput>): ScenarioInput => ({
-    ...input,
-    name,
-    detector: input.detector === "phi" ? "phi" : "basic",
-    ...extra,
-  });
+  const gossipKind = input.detector === "phi" ? "phi" : "basic";
+  const gossip = (extra: Partial<ScenarioInput>): ScenarioInput => ({ ...input, name, detector: gossipKind, ...extra });
+  const chosen = detectorVariant(variant);
+  if (chosen) {
+    const { kind, settings } = chosen;
+    // Gossip-only settings do not apply to probing detectors.
+    const { dissemination: _d, catastrophe: _c, ...probing } = input;
+    const base: Record<string, unknown> = { ...(kind.gossipOptions ? input : probing), name, detector: kind.name };
+    if (settings && kind.settingsKey) {
+      base[kind.settingsKey] = settings(
+        (input as Record<string, unknown>)[kind.settingsKey] as Record<string, unknown>,
+      );
+    }
+    return base as ScenarioInput;
+  }
   switch (variant) {
-    case "basic":
-    case "phi":
-      return { ...input, name, detector: variant };
-    case "swim":
-    case "neighbor": {
-      // Gossip-only settings do not apply to probing detectors.
-      const { dissemination: _d, catastrophe: _c, ...rest } = input;
-      return { ...rest, name, detector: variant };
-    }
-    case "lifeguard": {
-      const { dissemination: _d, catastrophe: _c, ...rest } = input;
-      // As memberlist runs it: plus the separate gossip every 200 ms to 3 members.
-      return {
-        ...rest,
-        name,
-        detector: "swim",
-        swim: { gossipIntervalMs: 200, gossipNodes: 3, ...input.swim, lifeguard: true },
-      };
-    }
     case "push":
     case "pull":
     case "push-pull":
@@ -91,8 +99,10 @@ export function applyVariant(input: ScenarioInput, variant: Comparable): Scenari
       return gossip({ catastrophe: input.catastrophe ?? {} });
     case "no-broadcast": {
       const { catastrophe: _c, ...rest } = input;
-      return { ...rest, name, detector: input.detector === "phi" ? "phi" : "basic" };
+      return { ...rest, name, detector: gossipKind };
     }
+    default:
+      throw new RangeError(`unknown variant '${variant}': expected one of ${COMPARABLE.join(", ")}`);
   }
 }
 
@@ -190,42 +200,19 @@ function failedRow(variant: Comparable, detector: string, error: string, outDir:
 
 function modelOf(r: RunResult): string {
   const c = r.config;
-  switch (c.detector) {
-    case "basic":
-    case "phi": {
-      const base = c.detector === "phi"
-        ? `phi >= ${c.phi!.threshold} (pause ${(c.phi!.acceptablePauseMs / 1000).toFixed(1)} s, sd floor ${
-          (c.phi!.minStdDevMs / 1000).toFixed(1)
-        } s)`
-        : `T_fail ${(c.tFailMs / 1000).toFixed(2)} s for P_mistake ${c.pMistake}`;
-      return c.catastrophe ? `${base}; reports after ${(c.catastrophe.reportAfterMs / 1000).toFixed(1)} s` : base;
-    }
-    case "swim": {
-      const s = c.swim!;
-      const first = swimExpectedDetectionPeriods(1) * s.protocolPeriodMs;
-      if (s.lifeguard) {
-        return `gossip every ${s.gossipIntervalMs ?? "—"} ms to ${s.gossipNodes}; first suspicion ~${
-          (first / 1000).toFixed(2)
-        } s (1.58 T') + suspicion timeout from ${(6 * s.suspicionTimeoutMs / 1000).toFixed(1)} s down to ${
-          (s.suspicionTimeoutMs / 1000).toFixed(1)
-        } s with confirmations`;
-      }
-      return `first suspicion ~${(first / 1000).toFixed(2)} s (1.58 T') + suspicion timeout ${
-        (s.suspicionTimeoutMs / 1000).toFixed(2)
-      } s = ${((first + s.suspicionTimeoutMs) / 1000).toFixed(2)} s`;
-    }
-    case "neighbor": {
-      const nb = c.neighbor!;
-      const n = c.n;
-      // Suspicion after `misses` unanswered pings (plus up to one period of phase), then the notice spreads
-      // by push gossip every noticeInterval: about log_1.585(n) rounds.
-      const suspect = (nb.missesToSuspect + 0.5) * nb.pingIntervalMs;
-      const spread = (Math.log(n) / Math.log(1.585)) * nb.noticeIntervalMs;
-      return `${nb.quorum} of ${2 * nb.neighborsPerSide} pingers after ${nb.missesToSuspect} missed pings: ~${
-        (suspect / 1000).toFixed(2)
-      } s + notice spread ~${(spread / 1000).toFixed(2)} s (log_1.585 n rounds of ${nb.noticeIntervalMs} ms)`;
-    }
-  }
+  return kindOf(c.detector).model(c.settings, {
+    members: c.n,
+    gossip: {
+      budgetBytesPerSec: c.B,
+      pMistake: c.pMistake,
+      rounds: c.rounds,
+      tGossipMs: c.tGossipMs,
+      tFailMs: c.tFailMs,
+      tCleanupMs: c.tCleanupMs,
+    },
+    dissemination: c.dissemination,
+    catastrophe: c.catastrophe,
+  });
 }
 
 /** The infection curve of a run that measured episodes (null otherwise). */
@@ -247,7 +234,7 @@ export function infectionOf(r: RunResult): InfectionSummary | null {
   const live = r.config.n - r.config.failed;
   let model: InfectionSummary["model"] = null;
   if (style !== "digest" && r.config.topology == null) {
-    const c = epidemicCurve(style, { members: live, loss: r.config.loss }, 200);
+    const c = epidemicCurve(style as "push" | "pull" | "push-pull", { members: live, loss: r.config.loss }, 200);
     const to = (f: number) => roundsToFraction(c, live, f);
     model = { halfPeriods: to(0.5), p99Periods: to(0.99) };
   }
@@ -283,7 +270,7 @@ export async function runComparison(
     let variantInput = applyVariant(input, variant);
     const dir = `${options.outDir}/${variant}`;
     let pilotBytesPerSec: number | null = null;
-    if (options.equalBudget && (variantInput.detector === "swim" || variantInput.detector === "neighbor")) {
+    if (options.equalBudget && kindOf(variantInput.detector ?? "basic").scaleToBudget) {
       options.onRun?.(variant, true);
       try {
         const scaled = await scaleToBudget(variantInput, `${dir}/pilot`, options.harnessVersion);
@@ -363,36 +350,14 @@ async function scaleToBudget(
   const factor = measured / sc.gossip.budgetBytesPerSec;
   // Shorter periods run at a proportionally lower speed-up, so real periods (and the noise floor) stay put.
   const speedup = factor < 1 ? sc.speedup * factor : sc.speedup;
-  if (sc.swim) {
-    const period = sc.swim.protocolPeriodMs * factor;
-    return {
-      pilotBytesPerSec: measured,
-      input: {
-        ...input,
-        speedup,
-        swim: {
-          ...input.swim,
-          protocolPeriodMs: period,
-          pingTimeoutMs: Math.min(sc.swim.pingTimeoutMs, period / 2),
-        },
-      },
-    };
-  }
-  const nb = sc.neighbor!;
-  const ping = nb.pingIntervalMs * factor;
-  return {
-    pilotBytesPerSec: measured,
-    input: {
-      ...input,
-      speedup,
-      neighbor: {
-        ...input.neighbor,
-        pingIntervalMs: ping,
-        pingTimeoutMs: Math.min(nb.pingTimeoutMs, ping / 2),
-        membershipIntervalMs: nb.membershipIntervalMs * factor,
-      },
-    },
-  };
+  const kind = kindOf(sc.detector);
+  const key = kind.settingsKey!;
+  const settings = kind.scaleToBudget!(
+    (input as Record<string, unknown>)[key] as Record<string, unknown>,
+    sc.settings,
+    factor,
+  );
+  return { pilotBytesPerSec: measured, input: { ...input, speedup, [key]: settings } as ScenarioInput };
 }
 
 function comparisonMarkdown(name: string, rows: readonly ComparisonRow[], equalBudget: boolean): string {

@@ -8,7 +8,7 @@
  */
 
 import { runScenario } from "../run/run.ts";
-import { resolveScenario, type ScenarioInput } from "../scenario/resolve.ts";
+import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 
 /** One probe. */
 export interface SpeedupProbe {

@@ -162,14 +162,14 @@ export async function measureProxyCost(options: ProxyCostOptions = {}): Promise<
       const h = new Histogram();
       let stop = Infinity;
       const before = readUdpSnmp();
-      const cpuBefore = (await proxy.usage()).cpuMs;
+      const cpuBefore = (await proxy.usage())!.cpuMs;
       const t0 = absNowMs();
       const counting = receiveAll(receiver, h, () => stop);
       const done = await ask<{ sent: number; seconds: number }>({ type: "send", ports: target, rate, seconds, size });
       stop = absNowMs() + 300;
       const received = await counting;
       const wall = (absNowMs() - t0) / 1000;
-      const cpuAfter = (await proxy.usage()).cpuMs;
+      const cpuAfter = (await proxy.usage())!.cpuMs;
       const after = readUdpSnmp();
       receiver.close();
       await proxy.close();

@@ -8,9 +8,10 @@
  */
 
 import type { EpisodeRecord } from "../metrics/episodes.ts";
-import { type RunResult, writeJsonAtomic } from "../run/result.ts";
+import type { RunResult } from "../run/result.ts";
+import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
-import { resolveScenario, type Scenario } from "../scenario/resolve.ts";
+import { resolveScenario, type Scenario } from "../scenario/mod.ts";
 import { simulateEpisodes } from "./simulated_episodes.ts";
 import { validate, type Validation } from "./validation.ts";
 

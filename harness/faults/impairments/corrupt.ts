@@ -6,44 +6,36 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import {
-  type Fate,
-  type Impairment,
-  ImpairmentError,
-  onlyFields,
-  type Packet,
-  probabilityField,
-} from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode CorruptImpairment}. */
-export interface CorruptSpec {
-  /** The registry name. */
-  readonly kind: "corrupt";
+/** Spec of {@linkcode CorruptImpairment}: `{ kind: "corrupt", probability, bits? }`. */
+export const corruptSpecSchema = z.strictObject({
+  kind: z.literal("corrupt"),
   /** Probability a datagram is corrupted. */
-  readonly probability: number;
+  probability: probabilitySchema(),
   /** Bits flipped in a corrupted datagram. @default {1} */
-  readonly bits?: number;
-}
+  bits: z.number().int().min(1).max(64).optional(),
+});
+/** Spec of {@linkcode CorruptImpairment}. */
+export type CorruptSpec = z.input<typeof corruptSpecSchema>;
 
-/** Bit-flip corruption. */
-export class CorruptImpairment implements Impairment {
+/** Corruption. */
+export class CorruptImpairment implements Impairment<undefined> {
   readonly kind = "corrupt";
   readonly #p: number;
   readonly #bits: number;
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: CorruptSpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, ["probability", "bits"]);
-    this.#p = probabilityField(this.kind, "probability", spec.probability);
-    const bits = spec.bits ?? 1;
-    if (!Number.isInteger(bits) || bits < 1 || bits > 64) {
-      throw new ImpairmentError(
-        "corrupt.bits",
-        `'corrupt.bits' must be an integer in [1, 64]: current value is ${bits}`,
-      );
-    }
-    this.#bits = bits;
+    this.#p = spec.probability;
+    this.#bits = spec.bits ?? 1;
+  }
+
+  linkState(): undefined {
+    return undefined;
   }
 
   apply(packet: Packet, fate: Fate, rng: Prng): void {

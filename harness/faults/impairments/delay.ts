@@ -9,35 +9,30 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import {
-  type Fate,
-  type Impairment,
-  ImpairmentError,
-  nonNegativeField,
-  onlyFields,
-  type Packet,
-  probabilityField,
-} from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
 /** Delay distributions. */
 export const DELAY_DISTRIBUTIONS = ["uniform", "normal", "pareto"] as const;
 /** One of {@linkcode DELAY_DISTRIBUTIONS}. */
 export type DelayDistribution = typeof DELAY_DISTRIBUTIONS[number];
 
-/** Spec of {@linkcode DelayImpairment}. */
-export interface DelaySpec {
-  /** The registry name. */
-  readonly kind: "delay";
+/** Spec of {@linkcode DelayImpairment}: `{ kind: "delay", ms, jitterMs?, distribution?, correlation? }`. */
+export const delaySpecSchema = z.strictObject({
+  kind: z.literal("delay"),
   /** Mean added latency (real ms). */
-  readonly ms: number;
+  ms: z.number().min(0).finite(),
   /** Spread around it (real ms). @default {0} */
-  readonly jitterMs?: number;
+  jitterMs: z.number().min(0).finite().optional(),
   /** Shape of the spread. @default {"uniform"} */
-  readonly distribution?: DelayDistribution;
+  distribution: z.enum(DELAY_DISTRIBUTIONS).optional(),
   /** Correlation with the link's previous draw. @default {0} */
-  readonly correlation?: number;
-}
+  correlation: probabilitySchema().optional(),
+});
+/** Spec of {@linkcode DelayImpairment}. */
+export type DelaySpec = z.input<typeof delaySpecSchema>;
 
 /** Draws z from a distribution with mean 0 (uniform on [-1, 1], N(0,1), Pareto(3) - 1.5). */
 export function drawSpread(distribution: DelayDistribution, rng: Prng): number {
@@ -56,42 +51,36 @@ export function drawSpread(distribution: DelayDistribution, rng: Prng): number {
   }
 }
 
+/** Per-link state: the link's previous draw (for correlation). */
+interface DrawLink {
+  last: number | undefined;
+}
+
 /** Delay with jitter. */
-export class DelayImpairment implements Impairment {
+export class DelayImpairment implements Impairment<DrawLink> {
   readonly kind = "delay";
   readonly #ms: number;
   readonly #jitter: number;
   readonly #distribution: DelayDistribution;
   readonly #c: number;
-  readonly #last = new Map<number, number>();
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: DelaySpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, [
-      "ms",
-      "jitterMs",
-      "distribution",
-      "correlation",
-    ]);
-    this.#ms = nonNegativeField(this.kind, "ms", spec.ms);
-    this.#jitter = nonNegativeField(this.kind, "jitterMs", spec.jitterMs, 0);
-    const d = spec.distribution ?? "uniform";
-    if (!DELAY_DISTRIBUTIONS.includes(d)) {
-      throw new ImpairmentError(
-        "delay.distribution",
-        `'delay.distribution' must be one of ${DELAY_DISTRIBUTIONS.join(", ")}: current value is ${JSON.stringify(d)}`,
-      );
-    }
-    this.#distribution = d;
-    this.#c = probabilityField(this.kind, "correlation", spec.correlation, 0);
+    this.#ms = spec.ms;
+    this.#jitter = spec.jitterMs ?? 0;
+    this.#distribution = spec.distribution ?? "uniform";
+    this.#c = spec.correlation ?? 0;
   }
 
-  apply(packet: Packet, fate: Fate, rng: Prng): void {
+  linkState(): DrawLink {
+    return { last: undefined };
+  }
+
+  apply(_packet: Packet, fate: Fate, rng: Prng, link: DrawLink): void {
     let z = this.#jitter > 0 ? drawSpread(this.#distribution, rng) : 0;
     if (this.#c > 0) {
-      const previous = this.#last.get(packet.link);
-      if (previous !== undefined) z = this.#c * previous + (1 - this.#c) * z;
-      this.#last.set(packet.link, z);
+      if (link.last !== undefined) z = this.#c * link.last + (1 - this.#c) * z;
+      link.last = z;
     }
     fate.delayMs += Math.max(0, this.#ms + this.#jitter * z);
   }

@@ -5,26 +5,32 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import { type Fate, type Impairment, onlyFields, type Packet, probabilityField } from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode DuplicateImpairment}. */
-export interface DuplicateSpec {
-  /** The registry name. */
-  readonly kind: "duplicate";
+/** Spec of {@linkcode DuplicateImpairment}: `{ kind: "duplicate", probability }`. */
+export const duplicateSpecSchema = z.strictObject({
+  kind: z.literal("duplicate"),
   /** Probability of a second copy. */
-  readonly probability: number;
-}
+  probability: probabilitySchema(),
+});
+/** Spec of {@linkcode DuplicateImpairment}. */
+export type DuplicateSpec = z.input<typeof duplicateSpecSchema>;
 
 /** Duplication. */
-export class DuplicateImpairment implements Impairment {
+export class DuplicateImpairment implements Impairment<undefined> {
   readonly kind = "duplicate";
   readonly #p: number;
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: DuplicateSpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, ["probability"]);
-    this.#p = probabilityField(this.kind, "probability", spec.probability);
+    this.#p = spec.probability;
+  }
+
+  linkState(): undefined {
+    return undefined;
   }
 
   apply(_packet: Packet, fate: Fate, rng: Prng): void {

@@ -9,39 +9,47 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import { type Fate, type Impairment, onlyFields, type Packet, probabilityField } from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode GilbertElliottImpairment}. */
-export interface GilbertElliottSpec {
-  /** The registry name. */
-  readonly kind: "gilbert-elliott";
+const probability = probabilitySchema();
+
+/** Spec of {@linkcode GilbertElliottImpairment}: `{ kind: "gilbert-elliott", p, r, lossBad?, lossGood? }`. */
+export const gilbertElliottSpecSchema = z.strictObject({
+  kind: z.literal("gilbert-elliott"),
   /** Good → bad transition probability per datagram. */
-  readonly p: number;
+  p: probability,
   /** Bad → good transition probability per datagram. */
-  readonly r: number;
+  r: probability,
   /** Loss probability in the bad state (netem 1-h). @default {1} */
-  readonly lossBad?: number;
+  lossBad: probability.optional(),
   /** Loss probability in the good state (netem 1-k). @default {0} */
-  readonly lossGood?: number;
+  lossGood: probability.optional(),
+});
+/** Spec of {@linkcode GilbertElliottImpairment}. */
+export type GilbertElliottSpec = z.input<typeof gilbertElliottSpecSchema>;
+
+/** Per-link state: whether the chain is in the bad state. */
+interface ChainLink {
+  bad: boolean;
 }
 
 /** Gilbert-Elliott burst loss. */
-export class GilbertElliottImpairment implements Impairment {
+export class GilbertElliottImpairment implements Impairment<ChainLink> {
   readonly kind = "gilbert-elliott";
   readonly #p: number;
   readonly #r: number;
   readonly #lossBad: number;
   readonly #lossGood: number;
-  readonly #bad = new Map<number, boolean>();
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: GilbertElliottSpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, ["p", "r", "lossBad", "lossGood"]);
-    this.#p = probabilityField(this.kind, "p", spec.p);
-    this.#r = probabilityField(this.kind, "r", spec.r);
-    this.#lossBad = probabilityField(this.kind, "lossBad", spec.lossBad, 1);
-    this.#lossGood = probabilityField(this.kind, "lossGood", spec.lossGood, 0);
+    this.#p = spec.p;
+    this.#r = spec.r;
+    this.#lossBad = spec.lossBad ?? 1;
+    this.#lossGood = spec.lossGood ?? 0;
   }
 
   /** The long-run loss rate of this chain. */
@@ -50,10 +58,12 @@ export class GilbertElliottImpairment implements Impairment {
     return total === 0 ? this.#lossGood : (this.#r * this.#lossGood + this.#p * this.#lossBad) / total;
   }
 
-  apply(packet: Packet, fate: Fate, rng: Prng): void {
-    let bad = this.#bad.get(packet.link) ?? false;
-    bad = bad ? rng() >= this.#r : rng() < this.#p;
-    this.#bad.set(packet.link, bad);
-    if (rng() < (bad ? this.#lossBad : this.#lossGood)) fate.dropped = this.kind;
+  linkState(): ChainLink {
+    return { bad: false };
+  }
+
+  apply(_packet: Packet, fate: Fate, rng: Prng, link: ChainLink): void {
+    link.bad = link.bad ? rng() >= this.#r : rng() < this.#p;
+    if (rng() < (link.bad ? this.#lossBad : this.#lossGood)) fate.dropped = this.kind;
   }
 }

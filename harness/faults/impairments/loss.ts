@@ -7,37 +7,49 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import { type Fate, type Impairment, onlyFields, type Packet, probabilityField } from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode LossImpairment}. */
-export interface LossSpec {
-  /** The registry name. */
-  readonly kind: "loss";
+const probability = probabilitySchema();
+
+/** Spec of {@linkcode LossImpairment}: `{ kind: "loss", probability, correlation? }`. */
+export const lossSpecSchema = z.strictObject({
+  kind: z.literal("loss"),
   /** Drop probability. */
-  readonly probability: number;
+  probability,
   /** Probability of repeating the link's previous decision. @default {0} */
-  readonly correlation?: number;
+  correlation: probability.optional(),
+});
+/** Spec of {@linkcode LossImpairment}. */
+export type LossSpec = z.input<typeof lossSpecSchema>;
+
+/** Per-link state: the link's previous decision. */
+interface LossLink {
+  last: boolean | undefined;
 }
 
 /** Bernoulli loss. */
-export class LossImpairment implements Impairment {
+export class LossImpairment implements Impairment<LossLink> {
   readonly kind = "loss";
   readonly #p: number;
   readonly #c: number;
-  readonly #last = new Map<number, boolean>();
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: LossSpec) {
-    onlyFields("loss", spec as unknown as Record<string, unknown>, ["probability", "correlation"]);
-    this.#p = probabilityField("loss", "probability", spec.probability);
-    this.#c = probabilityField("loss", "correlation", spec.correlation, 0);
+    this.#p = spec.probability;
+    this.#c = spec.correlation ?? 0;
   }
 
-  apply(packet: Packet, fate: Fate, rng: Prng): void {
-    const previous = this.#last.get(packet.link);
+  linkState(): LossLink {
+    return { last: undefined };
+  }
+
+  apply(_packet: Packet, fate: Fate, rng: Prng, link: LossLink): void {
+    const previous = link.last;
     const drop = previous !== undefined && this.#c > 0 && rng() < this.#c ? previous : rng() < this.#p;
-    this.#last.set(packet.link, drop);
+    link.last = drop;
     if (drop) fate.dropped = this.kind;
   }
 }

@@ -8,52 +8,48 @@
  * @module
  */
 
+import { z } from "zod";
 import type { Prng } from "../../../lib/core/prng.ts";
-import {
-  type Fate,
-  type Impairment,
-  ImpairmentError,
-  nonNegativeField,
-  onlyFields,
-  type Packet,
-} from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode RateImpairment}. */
-export interface RateSpec {
-  /** The registry name. */
-  readonly kind: "rate";
+/** Spec of {@linkcode RateImpairment}: `{ kind: "rate", bytesPerSec, overheadBytes? }`. */
+export const rateSpecSchema = z.strictObject({
+  kind: z.literal("rate"),
   /** Link capacity (bytes per real second), > 0. */
-  readonly bytesPerSec: number;
+  bytesPerSec: z.number().positive().finite(),
   /** Bytes counted per datagram on top of its payload. @default {28} */
-  readonly overheadBytes?: number;
+  overheadBytes: z.number().min(0).finite().optional(),
+});
+/** Spec of {@linkcode RateImpairment}. */
+export type RateSpec = z.input<typeof rateSpecSchema>;
+
+/** Per-link state: when the link is free again. */
+interface BusyLink {
+  busyUntil: number;
 }
 
 /** Rate limit. */
-export class RateImpairment implements Impairment {
+export class RateImpairment implements Impairment<BusyLink> {
   readonly kind = "rate";
   readonly #rate: number;
   readonly #overhead: number;
-  readonly #busyUntil = new Map<number, number>();
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: RateSpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, ["bytesPerSec", "overheadBytes"]);
-    if (typeof spec.bytesPerSec !== "number" || !(spec.bytesPerSec > 0) || !Number.isFinite(spec.bytesPerSec)) {
-      throw new ImpairmentError(
-        "rate.bytesPerSec",
-        `'rate.bytesPerSec' must be a finite number > 0: current value is ${JSON.stringify(spec.bytesPerSec)}`,
-      );
-    }
     this.#rate = spec.bytesPerSec;
-    this.#overhead = nonNegativeField(this.kind, "overheadBytes", spec.overheadBytes, 28);
+    this.#overhead = spec.overheadBytes ?? 28;
   }
 
-  apply(packet: Packet, fate: Fate, _rng: Prng): void {
+  linkState(): BusyLink {
+    return { busyUntil: 0 };
+  }
+
+  apply(packet: Packet, fate: Fate, _rng: Prng, link: BusyLink): void {
     // The datagram reaches the limiter after the delays before it in the chain.
     const arrive = packet.nowMs + fate.delayMs;
-    const start = Math.max(arrive, this.#busyUntil.get(packet.link) ?? 0);
+    const start = Math.max(arrive, link.busyUntil);
     const done = start + ((packet.size + this.#overhead) / this.#rate) * 1000;
-    this.#busyUntil.set(packet.link, done);
+    link.busyUntil = done;
     fate.delayMs += done - arrive;
   }
 }

@@ -8,49 +8,45 @@
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
-import {
-  type Fate,
-  type Impairment,
-  ImpairmentError,
-  onlyFields,
-  type Packet,
-  probabilityField,
-} from "./impairment.ts";
+import type { Fate, Impairment, Packet } from "./impairment.ts";
 
-/** Spec of {@linkcode ReorderImpairment}. */
-export interface ReorderSpec {
-  /** The registry name. */
-  readonly kind: "reorder";
+/** Spec of {@linkcode ReorderImpairment}: `{ kind: "reorder", probability, gap? }`. */
+export const reorderSpecSchema = z.strictObject({
+  kind: z.literal("reorder"),
   /** Probability a candidate is sent at once. */
-  readonly probability: number;
+  probability: probabilitySchema(),
   /** Only every gap-th datagram per link is a candidate. @default {1} */
-  readonly gap?: number;
+  gap: z.number().int().min(1).optional(),
+});
+/** Spec of {@linkcode ReorderImpairment}. */
+export type ReorderSpec = z.input<typeof reorderSpecSchema>;
+
+/** Per-link state: datagrams seen on the link. */
+interface CountLink {
+  count: number;
 }
 
 /** Reordering. */
-export class ReorderImpairment implements Impairment {
+export class ReorderImpairment implements Impairment<CountLink> {
   readonly kind = "reorder";
   readonly #p: number;
   readonly #gap: number;
-  readonly #count = new Map<number, number>();
 
-  /** Validates and builds. */
+  /** Builds from a validated spec. */
   constructor(spec: ReorderSpec) {
-    onlyFields(this.kind, spec as unknown as Record<string, unknown>, ["probability", "gap"]);
-    this.#p = probabilityField(this.kind, "probability", spec.probability);
-    const gap = spec.gap ?? 1;
-    if (!Number.isInteger(gap) || gap < 1) {
-      throw new ImpairmentError("reorder.gap", `'reorder.gap' must be an integer >= 1: current value is ${gap}`);
-    }
-    this.#gap = gap;
+    this.#p = spec.probability;
+    this.#gap = spec.gap ?? 1;
   }
 
-  apply(packet: Packet, fate: Fate, rng: Prng): void {
-    const n = (this.#count.get(packet.link) ?? 0) + 1;
-    this.#count.set(packet.link, n);
-    if (n % this.#gap === 0 && rng() < this.#p) {
-      fate.immediate = true;
-    }
+  linkState(): CountLink {
+    return { count: 0 };
+  }
+
+  apply(_packet: Packet, fate: Fate, rng: Prng, link: CountLink): void {
+    link.count++;
+    if (link.count % this.#gap === 0 && rng() < this.#p) fate.immediate = true;
   }
 }

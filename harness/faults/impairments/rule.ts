@@ -1,17 +1,21 @@
 /**
  * A rule: which links an impairment applies to, in which direction, with
- * what probability (Toxiproxy's "toxicity" and "stream"), and its counters.
+ * what probability (Toxiproxy's "toxicity" and "stream"), and what it did.
  * Each rule draws from its own seeded stream per link, so a seed replays
  * the same decisions for the same traffic on every link, whatever the
- * interleaving across links.
+ * interleaving across links. The per-link streams and impairment states
+ * live in the rule, which lives in the caller's `FaultState`.
  *
  * @module
  */
 
+import { z } from "zod";
+import { probabilitySchema } from "../../../lib/core/validation.ts";
+import { ConfigError } from "../../../lib/core/errors.ts";
 import { deriveSeed, type Prng, seededPrng } from "../../../lib/core/prng.ts";
+import { parseOrThrow } from "../../../lib/core/validation.ts";
 import type { Fate, Impairment, Packet } from "./impairment.ts";
-import { ImpairmentError, probabilityField } from "./impairment.ts";
-import { createImpairment, type ImpairmentSpec } from "./registry.ts";
+import { createImpairment, impairmentSpecSchema } from "./registry.ts";
 
 /** Directions a rule applies in. */
 export const DIRECTIONS = ["forward", "both"] as const;
@@ -19,20 +23,22 @@ export const DIRECTIONS = ["forward", "both"] as const;
 export type Direction = typeof DIRECTIONS[number];
 
 /** A rule as written in a scenario or sent to a running proxy. */
-export interface RuleSpec {
+export const ruleSpecSchema = z.strictObject({
   /** Name, to change or remove the rule later. */
-  readonly id: string;
+  id: z.string().min(1).max(64),
   /** Senders (member indices); omitted means every member. */
-  readonly from?: readonly number[];
+  from: z.array(z.number().int().min(0)).optional(),
   /** Receivers (member indices); omitted means every member. */
-  readonly to?: readonly number[];
+  to: z.array(z.number().int().min(0)).optional(),
   /** Which way the rule applies. @default {"forward"} */
-  readonly direction?: Direction;
+  direction: z.enum(DIRECTIONS).optional(),
   /** Probability the impairment applies to a matching datagram. @default {1} */
-  readonly probability?: number;
+  probability: probabilitySchema().optional(),
   /** The impairment. */
-  readonly impairment: ImpairmentSpec;
-}
+  impairment: impairmentSpecSchema,
+});
+/** A rule as written in a scenario or sent to a running proxy. */
+export type RuleSpec = z.input<typeof ruleSpecSchema>;
 
 /** What a rule did. */
 export interface RuleCounters {
@@ -52,7 +58,18 @@ export interface RuleCounters {
   reordered: number;
 }
 
-/** A compiled rule. */
+/** Checks that a rule names only members in [0, members); the error names `from` or `to`. */
+export function checkRuleMembers(spec: RuleSpec, members: number): void {
+  for (const field of ["from", "to"] as const) {
+    for (const m of spec[field] ?? []) {
+      if (m >= members) {
+        throw new ConfigError(field, `rule '${spec.id}': '${field}' names member ${m}, not in [0, ${members - 1}]`);
+      }
+    }
+  }
+}
+
+/** A compiled rule with its per-link streams, states and counters. */
 export class Rule {
   /** The rule's name. */
   readonly id: string;
@@ -64,7 +81,7 @@ export class Rule {
   readonly #both: boolean;
   readonly #probability: number;
   readonly #seed: number;
-  readonly #streams = new Map<number, Prng>();
+  readonly #links = new Map<number, { rng: Prng; state: unknown }>();
   /** What the rule did so far. */
   readonly counters: RuleCounters = {
     matched: 0,
@@ -77,36 +94,22 @@ export class Rule {
   };
 
   /** Validates the spec against `members` and builds the rule; `seed` is the run's seed. */
-  constructor(spec: RuleSpec, members: number, seed: number) {
-    if (typeof spec.id !== "string" || spec.id === "") {
-      throw new ImpairmentError("id", `a rule needs a non-empty 'id': current value is ${JSON.stringify(spec.id)}`);
-    }
-    for (const field of ["from", "to"] as const) {
-      for (const m of spec[field] ?? []) {
-        if (!Number.isInteger(m) || m < 0 || m >= members) {
-          throw new ImpairmentError(
-            `${spec.id}.${field}`,
-            `rule '${spec.id}': '${field}' names member ${m}, not in [0, ${members - 1}]`,
-          );
-        }
-      }
-    }
-    const direction = spec.direction ?? "forward";
-    if (!DIRECTIONS.includes(direction)) {
-      throw new ImpairmentError(
-        `${spec.id}.direction`,
-        `rule '${spec.id}': 'direction' must be one of ${DIRECTIONS.join(", ")}: current value is ${
-          JSON.stringify(direction)
-        }`,
-      );
+  constructor(raw: RuleSpec, members: number, seed: number) {
+    const id = (raw as { id?: unknown } | null)?.id;
+    const spec = parseOrThrow(ruleSpecSchema, raw, { prefix: typeof id === "string" && id !== "" ? id : "" });
+    try {
+      checkRuleMembers(spec, members);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(`${spec.id}.${error.field}`, error.message);
+      throw error;
     }
     this.id = spec.id;
     this.spec = spec;
-    this.#probability = probabilityField(spec.id, "probability", spec.probability, 1);
+    this.#probability = spec.probability ?? 1;
     this.#impairment = createImpairment(spec.impairment);
     this.#from = spec.from ? new Set(spec.from) : null;
     this.#to = spec.to ? new Set(spec.to) : null;
-    this.#both = direction === "both";
+    this.#both = (spec.direction ?? "forward") === "both";
     this.#seed = deriveSeed(seed, "rule", spec.id);
   }
 
@@ -124,18 +127,24 @@ export class Rule {
 
   /** Applies the rule to a datagram on a link it matches, counting what it did. */
   apply(packet: Packet, fate: Fate): void {
-    let rng = this.#streams.get(packet.link);
-    if (!rng) this.#streams.set(packet.link, rng = seededPrng(deriveSeed(this.#seed, packet.link)));
+    let link = this.#links.get(packet.link);
+    if (!link) {
+      link = { rng: seededPrng(deriveSeed(this.#seed, packet.link)), state: this.#impairment.linkState() };
+      this.#links.set(packet.link, link);
+    }
     const c = this.counters;
     c.matched++;
-    if (this.#probability < 1 && rng() >= this.#probability) return;
+    if (this.#probability < 1 && link.rng() >= this.#probability) return;
     c.applied++;
-    const before = { delay: fate.delayMs, copies: fate.copies, flips: fate.flipBits.length, immediate: fate.immediate };
-    this.#impairment.apply(packet, fate, rng);
+    const delay = fate.delayMs;
+    const copies = fate.copies;
+    const flips = fate.flipBits.length;
+    const immediate = fate.immediate;
+    this.#impairment.apply(packet, fate, link.rng, link.state);
     if (fate.dropped !== null) c.dropped++;
-    if (fate.delayMs > before.delay) c.delayed++;
-    if (fate.copies > before.copies) c.duplicated++;
-    if (fate.flipBits.length > before.flips) c.corrupted++;
-    if (fate.immediate && !before.immediate) c.reordered++;
+    if (fate.delayMs > delay) c.delayed++;
+    if (fate.copies > copies) c.duplicated++;
+    if (fate.flipBits.length > flips) c.corrupted++;
+    if (fate.immediate && !immediate) c.reordered++;
   }
 }

@@ -1,0 +1,309 @@
+/**
+ * Every figure of a run, computed from its journal alone: the run itself
+ * ends by calling {@linkcode analyzeJournal} on the journal it wrote, and
+ * `harness analyze DIR` does the same later, so a run can always be
+ * re-analysed without re-running it.
+ *
+ * @module
+ */
+
+import { Histogram } from "../../lib/core/histogram.ts";
+
+import { partitionCuts } from "../faults/schedule.ts";
+import { kindOf } from "../members/registry.ts";
+import {
+  bandwidth,
+  type BandwidthSample,
+  broadcastReport,
+  detectionPerCrash,
+  type DownInterval,
+  levelBandwidth,
+  type MemberTotals,
+  mistakes,
+  noise,
+  type PartitionInterval,
+  proxyReport,
+  type RecordedEvent,
+  remerges,
+  type RunRecord,
+  spread,
+} from "../metrics/metrics.ts";
+import type { EpisodeRecord } from "../metrics/episodes.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
+import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult } from "../run/result.ts";
+import { kindContext } from "../scenario/mod.ts";
+import { type Journal, readJournal } from "./reader.ts";
+import type { FaultLine } from "./records.ts";
+
+/** Down intervals (crash, kill, pause) from the faults carried out. */
+function downIntervals(faults: readonly FaultLine[]): DownInterval[] {
+  const open = new Map<number, { fromMs: number; cause: DownInterval["cause"] }>();
+  const out: DownInterval[] = [];
+  for (const f of faults) {
+    if (f.fault === "crash" || f.fault === "kill" || f.fault === "pause") {
+      open.set(f.member, { fromMs: f.t, cause: f.how === "failed-from-start" ? "failed" : f.fault });
+    } else if (f.fault === "recover" || f.fault === "restart" || f.fault === "resume") {
+      const o = open.get(f.member);
+      if (o) {
+        out.push({ member: f.member, fromMs: o.fromMs, toMs: f.t, cause: o.cause });
+        open.delete(f.member);
+      }
+    }
+  }
+  for (const [member, o] of open) out.push({ member, fromMs: o.fromMs, toMs: null, cause: o.cause });
+  return out.sort((a, b) => a.fromMs - b.fromMs);
+}
+
+/** Partition intervals with their cut links (from * n + to). */
+function partitionIntervals(faults: readonly FaultLine[], n: number): PartitionInterval[] {
+  const out: PartitionInterval[] = [];
+  let open: { fromMs: number; cuts: number[]; label: string } | undefined;
+  for (const f of faults) {
+    if (f.fault === "partition") {
+      open = { fromMs: f.t, cuts: partitionCuts(n, f.spec).map(([a, b]) => a * n + b), label: f.spec.shape };
+    } else if (f.fault === "heal" && open) {
+      out.push({ ...open, toMs: f.t });
+      open = undefined;
+    }
+  }
+  if (open) out.push({ ...open, toMs: null });
+  return out;
+}
+
+/** The nominal length the journal covers: the end line's, else the last time it mentions. */
+function measuredMs(j: Journal): number {
+  if (j.end) return j.end.t;
+  let last = 0;
+  for (const e of j.events) last = Math.max(last, e.t);
+  for (const s of j.stats) last = Math.max(last, s.t);
+  for (const f of j.faults) last = Math.max(last, f.t);
+  return last;
+}
+
+/** What the metrics are computed from, out of the journal. */
+export function recordOf(j: Journal): RunRecord {
+  const sc = j.header.scenario;
+  const n = sc.members;
+  const zero = () => new Array<number>(n).fill(0);
+  const t = j.fleet?.totals;
+  const totals: MemberTotals = {
+    sentBytes: t?.sentBytes ?? zero(),
+    sentDatagrams: t?.sentDatagrams ?? zero(),
+    recvBytes: t?.recvBytes ?? zero(),
+    recvDatagrams: t?.recvDatagrams ?? zero(),
+    malformed: t?.malformed ?? zero(),
+    sendErrors: t?.sendErrors ?? zero(),
+  };
+  const samples: BandwidthSample[][] = [];
+  for (const s of j.stats) {
+    if (s.sent) (samples[s.host] ??= []).push({ atMs: s.t, sentBytes: s.sent.map(([, bytes]) => bytes) });
+  }
+  const events: RecordedEvent[] = j.events.map((e) => ({
+    atMs: e.t,
+    observer: e.observer,
+    kind: e.kind,
+    subject: e.subject,
+  }));
+  const before = j.header.before;
+  const after = j.end?.after;
+  const proxyBefore = j.start?.proxyUsage ?? null;
+  const proxyAfter = after?.proxy ?? null;
+  const wallRealMs = j.end?.wallRealMs ?? Math.max(1, measuredMs(j) / sc.speedup);
+  return {
+    members: n,
+    durationMs: Math.max(1, measuredMs(j)),
+    speedup: sc.speedup,
+    periodMs: sc.periodMs,
+    budgetBytesPerSec: sc.gossip.budgetBytesPerSec,
+    downs: downIntervals(j.faults),
+    partitions: partitionIntervals(j.faults, n),
+    silenceMs: sc.silenceMs,
+    events,
+    totals,
+    samples,
+    proxy: j.proxy?.counters ?? null,
+    faithfulLatenessFraction: sc.faithfulLatenessFraction,
+    noise: {
+      latenessByShard: (j.fleet?.latenessByHost ?? []).map((h) => h ?? new Histogram().toJSON()),
+      excludedShards: j.fleet?.faultedHosts ?? [],
+      kernelRcvbufErrors: after ? after.snmp.rcvbufErrors - before.snmp.rcvbufErrors : 0,
+      kernelInErrors: after ? after.snmp.inErrors - before.snmp.inErrors : 0,
+      harnessCpuMs: after ? after.harness.cpuMs - before.harness.cpuMs : null,
+      proxyCpuMs: proxyBefore && proxyAfter ? proxyAfter.cpuMs - proxyBefore.cpuMs : null,
+      wallRealMs,
+      cores: j.end?.cores ?? j.header.machine.cpus,
+      harnessRssBytes: after?.harness.rssBytes ?? null,
+      harnessPeakRssBytes: after?.harness.peakRssBytes ?? null,
+      proxyRssBytes: proxyAfter?.rssBytes ?? null,
+      proxyPeakRssBytes: proxyAfter?.peakRssBytes ?? null,
+      timeline: j.stats.filter((s) => s.latenessP99Ms !== null).map((s) => ({
+        atMs: Math.round(s.t * 1000) / 1000,
+        shard: s.host,
+        latenessP99Ms: s.latenessP99Ms!,
+        latenessMaxMs: s.latenessMaxMs!,
+      })),
+    },
+  };
+}
+
+/** Merges the hosts' episode records, keeps live sources' before the cutoff, in origin order. */
+export function episodesOf(j: Journal): EpisodeRecord[] {
+  const sc = j.header.scenario;
+  if (!sc.episodes) return [];
+  const merged = new Map<
+    number,
+    { source: number; counter: number; originMs: number; learned: number; maxPropMs: number }
+  >();
+  for (const line of j.episodes) {
+    const flat = line.records;
+    for (let i = 0; i < flat.length; i += 5) {
+      const key = flat[i]! * 2 ** 30 + flat[i + 1]!;
+      const e = merged.get(key);
+      if (e) {
+        e.learned += flat[i + 3]!;
+        e.maxPropMs = Math.max(e.maxPropMs, flat[i + 4]!);
+      } else {
+        merged.set(key, {
+          source: flat[i]!,
+          counter: flat[i + 1]!,
+          originMs: flat[i + 2]!,
+          learned: flat[i + 3]!,
+          maxPropMs: flat[i + 4]!,
+        });
+      }
+    }
+  }
+  const failed = new Set(sc.failedMembers);
+  return [...merged.values()]
+    .filter((e) => !failed.has(e.source) && e.originMs <= sc.episodes!.cutoffMs)
+    .sort((a, b) => a.originMs - b.originMs || a.source - b.source);
+}
+
+function episodeSummary(j: Journal, records: readonly EpisodeRecord[]): EpisodeSummary | null {
+  const sc = j.header.scenario;
+  if (!sc.episodes) return null;
+  const expected = sc.members - sc.failedMembers.length - 1;
+  const full = new Histogram();
+  let fully = 0;
+  for (const e of records) {
+    if (e.learned >= expected) {
+      fully++;
+      full.record(e.maxPropMs);
+    }
+  }
+  const propagation = new Histogram();
+  if (j.fleet?.propagation) propagation.merge(j.fleet.propagation);
+  return {
+    horizonMs: sc.episodes.horizonMs,
+    cutoffMs: sc.episodes.cutoffMs,
+    tracked: records.length,
+    expectedObservers: expected,
+    fullyLearned: fully,
+    pairs: records.length * expected,
+    fullPropagation: full.toJSON(),
+    propagation: propagation.toJSON(),
+  };
+}
+
+/** The result of a run, from its journal. */
+export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episodesOf(j)): RunResult {
+  const sc = j.header.scenario;
+  const record = recordOf(j);
+  const addressOf = new Map((j.start?.members ?? []).map((m) => [m.index, m.public]));
+  const perCrash = detectionPerCrash(record).map((c) => ({ ...c, address: addressOf.get(c.member) ?? "" }));
+  const n = noise(record);
+  const interrupted = j.end?.interrupted ?? false;
+  const error = j.end ? j.end.error : "the run ended without finishing its journal (killed?)";
+  const kind = kindOf(sc.detector);
+  const ctx = kindContext(sc);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    harnessVersion: j.header.harnessVersion,
+    scenario: sc.name,
+    description: sc.description,
+    complete: !interrupted && error === null,
+    interrupted,
+    error,
+    faithful: n.faithful,
+    startedAt: j.header.startedAt,
+    wallSeconds: record.noise.wallRealMs / 1000,
+    config: configBlock(sc.gossip, {
+      seed: sc.seed,
+      speedup: sc.speedup,
+      loss: sc.loss,
+      durationMs: sc.durationMs,
+      shards: sc.shards,
+      basePort: sc.basePort,
+      crashes: sc.crashes,
+      faults: sc.faults,
+      recoveryMs: sc.recoveryMs,
+      failed: sc.failedMembers.length,
+      detector: sc.detector,
+      settings: sc.settings,
+      describedAs: kind.describe(sc.settings, ctx),
+      dissemination: sc.dissemination,
+      topology: sc.topology ? { domains: sc.topology.domains, subnetsPerDomain: sc.topology.subnetsPerDomain } : null,
+      catastrophe: sc.catastrophe,
+      periodMs: sc.periodMs,
+      silenceMs: sc.silenceMs,
+      hosting: sc.hosting,
+      faithfulLatenessFraction: sc.faithfulLatenessFraction,
+    }),
+    machine: j.header.machine,
+    measuredMs: record.durationMs,
+    crashes: perCrash,
+    detectionAcrossCrashes: {
+      crashes: perCrash.length,
+      undetected: perCrash.filter((c) => c.detection.detected === 0).length,
+      firstMs: spread(perCrash.map((c) => c.detection.firstMs)),
+      medianMs: spread(perCrash.map((c) => c.detection.medianMs)),
+      p99Ms: spread(perCrash.map((c) => c.detection.p99Ms)),
+      fullMs: spread(perCrash.map((c) => c.detection.fullMs)),
+    },
+    mistakes: mistakes(record),
+    bandwidth: bandwidth(record),
+    proxy: proxyReport(record),
+    members: {
+      malformedDropped: record.totals.malformed.reduce((a, b) => a + b, 0),
+      sendErrors: record.totals.sendErrors.reduce((a, b) => a + b, 0),
+      detectorEvents: record.events.length,
+    },
+    noise: n,
+    episodes: episodeSummary(j, episodes),
+    levels: sc.topology ? levelBandwidth(record, sc.topology.levels) : null,
+    broadcasts: sc.catastrophe
+      ? broadcastReport(record, sc.topology ? sc.topology.domains * sc.topology.subnetsPerDomain : 1)
+      : null,
+    remerges: remerges(record),
+  };
+}
+
+/** What {@linkcode analyzeJournal} produced. */
+export interface Analysis {
+  /** The result, as written to `result.json`. */
+  readonly result: RunResult;
+  /** Finished episodes from live sources (empty unless the scenario measured them). */
+  readonly episodes: readonly EpisodeRecord[];
+}
+
+/**
+ * Reads `dir/events.jsonl` and writes `outDir/result.json` (and
+ * `episodes.csv` when measured), each atomically. `outDir` defaults to `dir`.
+ */
+export async function analyzeJournal(dir: string, outDir: string = dir): Promise<Analysis> {
+  const journal = await readJournal(`${dir}/events.jsonl`);
+  const episodes = episodesOf(journal);
+  const result = resultOf(journal, episodes);
+  await Deno.mkdir(outDir, { recursive: true });
+  if (journal.header.scenario.episodes) {
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    await writeTextAtomic(
+      `${outDir}/episodes.csv`,
+      "source,counter,originMs,learned,maxPropMs\n" +
+        episodes.map((e) => `${e.source},${e.counter},${r3(e.originMs)},${e.learned},${r3(e.maxPropMs)}`).join("\n") +
+        "\n",
+    );
+  }
+  await writeJsonAtomic(`${outDir}/result.json`, result);
+  return { result, episodes };
+}

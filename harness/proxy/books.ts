@@ -1,0 +1,136 @@
+/**
+ * The proxy's books: every counter named once, with what it counts. Every
+ * datagram received is accounted exactly once (black-holed, to a killed
+ * member, partitioned, dropped by a rule, or accepted), and every accepted
+ * copy once more (delivered, failed, still delayed, or discarded at close),
+ * so the books balance and reconcile with what members report.
+ *
+ * @module
+ */
+
+import type { Outcome } from "../faults/judge.ts";
+import type { RuleReport } from "../faults/state.ts";
+
+/** Per-member counters, by member index: name → what it counts. */
+export const MEMBER_COUNTERS = {
+  fromMember: "datagrams received from member i (i.e. sent by i)",
+  fromMemberBytes: "payload bytes received from member i",
+  toMember: "datagram copies delivered to member j's socket, by j",
+  toMemberBytes: "payload bytes delivered to member j",
+  lostFrom: "datagrams from member i dropped by an impairment rule",
+  blackholedFrom: "datagrams from member i dropped because an end was black-holed",
+  partitionedFrom: "datagrams from member i dropped by a partition cut",
+  deadFrom: "datagrams from member i addressed to a killed member (its socket is gone)",
+  acceptedFrom: "datagrams from member i accepted for delivery",
+  duplicatedFrom: "extra copies (duplicates) made of member i's datagrams",
+  sendErrorsFrom: "copies of member i's datagrams whose relay send failed",
+  crossSubnetBytesFrom: "payload bytes from member i addressed to a member in another subnet of its domain",
+  crossDomainBytesFrom: "payload bytes from member i addressed to a member in another domain",
+  broadcastFrom: "datagrams member i sent to the broadcast address (each counted once)",
+  broadcastBytesFrom: "their payload bytes",
+  fannedOutFrom:
+    "copies made of member i's broadcasts, one per other member of its subnet, each judged like a datagram",
+} as const;
+/** One of {@linkcode MEMBER_COUNTERS}' names. */
+export type MemberCounter = keyof typeof MEMBER_COUNTERS;
+
+/** Per-link counters, row-major `[from * n + to]`: name → what it counts. */
+export const LINK_COUNTERS = {
+  passed: "copies delivered to the receiver's socket",
+  dropped: "dropped by an impairment rule",
+  blackholed: "dropped because an end was black-holed",
+  partitioned: "dropped by a partition cut",
+  delayed: "accepted with added delay",
+  duplicated: "extra copies made",
+  corrupted: "accepted with bit flips",
+  reordered: "sent ahead of the delay queue",
+} as const;
+/** One of {@linkcode LINK_COUNTERS}' names. */
+export type LinkCounter = keyof typeof LINK_COUNTERS;
+
+/** Per-link counts. */
+export type LinkCounters = { readonly [K in LinkCounter]: number[] };
+
+/** What the proxy did, per member, per rule and per link. */
+export type ProxyCounters = { readonly [K in MemberCounter]: number[] } & {
+  /** Copies in the delay queue when counted (not yet delivered). */
+  readonly delayedPending: number;
+  /** Copies discarded from the delay queue when the proxy closed. */
+  readonly discarded: number;
+  /** Datagrams from addresses that are no member's private port (dropped). */
+  readonly unknownSource: number;
+  /** Per rule: removed ones first (`active: false`), then the chain in order. */
+  readonly rules: readonly RuleReport[];
+  /** Per link, or null above the per-link limit. */
+  readonly links: LinkCounters | null;
+};
+
+const OUTCOME_COUNTER: Record<Exclude<Outcome, "accepted">, MemberCounter> = {
+  blackholed: "blackholedFrom",
+  dead: "deadFrom",
+  partitioned: "partitionedFrom",
+  lost: "lostFrom",
+};
+const OUTCOME_LINK: Partial<Record<Outcome, LinkCounter>> = {
+  blackholed: "blackholed",
+  partitioned: "partitioned",
+  lost: "dropped",
+};
+
+/** The running books of one proxy (or simulated network) of `n` members. */
+export class ProxyBooks {
+  /** Per-member counters. */
+  readonly member: { readonly [K in MemberCounter]: Float64Array };
+  /** Per-link counters, or null. */
+  readonly link: { readonly [K in LinkCounter]: Uint32Array } | null;
+  /** See {@linkcode ProxyCounters}. */
+  discarded = 0;
+  /** See {@linkcode ProxyCounters}. */
+  unknownSource = 0;
+  readonly #n: number;
+
+  /** Books for `n` members; per-link counters only up to `perLinkUpTo` members (they take n² space). */
+  constructor(n: number, perLinkUpTo: number) {
+    this.#n = n;
+    this.member = Object.fromEntries(
+      Object.keys(MEMBER_COUNTERS).map((k) => [k, new Float64Array(n)]),
+    ) as unknown as ProxyBooks["member"];
+    this.link = n <= perLinkUpTo
+      ? Object.fromEntries(
+        Object.keys(LINK_COUNTERS).map((k) => [k, new Uint32Array(n * n)]),
+      ) as unknown as NonNullable<
+        ProxyBooks["link"]
+      >
+      : null;
+  }
+
+  /** Counts a judged datagram from → to that was not accepted. */
+  dropped(outcome: Exclude<Outcome, "accepted">, from: number, to: number): void {
+    this.member[OUTCOME_COUNTER[outcome]][from]!++;
+    const field = OUTCOME_LINK[outcome];
+    if (this.link && field) this.link[field][from * this.#n + to]!++;
+  }
+
+  /** Counts a copy delivered to `to`'s socket. */
+  delivered(from: number, to: number, bytes: number): void {
+    this.member.toMember[to]!++;
+    this.member.toMemberBytes[to]! += bytes;
+    if (this.link) this.link.passed[from * this.#n + to]!++;
+  }
+
+  /** A snapshot (plain arrays); per-link arrays only when asked for. */
+  snapshot(extra: { delayedPending: number; rules: readonly RuleReport[] }, links: boolean): ProxyCounters {
+    return {
+      ...Object.fromEntries(Object.entries(this.member).map(([k, v]) => [k, Array.from(v)])) as {
+        [K in MemberCounter]: number[];
+      },
+      delayedPending: extra.delayedPending,
+      discarded: this.discarded,
+      unknownSource: this.unknownSource,
+      rules: extra.rules,
+      links: this.link && links
+        ? Object.fromEntries(Object.entries(this.link).map(([k, v]) => [k, Array.from(v)])) as unknown as LinkCounters
+        : null,
+    };
+  }
+}

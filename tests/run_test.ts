@@ -6,6 +6,8 @@ import { resolveScenario } from "../harness/scenario/mod.ts";
 import { main } from "../harness/cli/main.ts";
 import { runValidation } from "../harness/studies/validate_run.ts";
 import { shardLayout } from "../harness/hosting/shard_fleet.ts";
+import { SCENARIOS } from "../scenarios/mod.ts";
+import { assertReanalysisEquals } from "./_reanalysis.ts";
 
 // Integration tests on real sockets, a real proxy process and real workers.
 // Assertions are on counts and generous windows, never on speed.
@@ -215,6 +217,7 @@ Deno.test("runScenario() carries out a fault schedule: detections by cause, heal
     // After the heals, members trust the crashed and paused members again.
     const trusted = log.filter((e) => e.kind === "trusted");
     assert(trusted.some((e) => e.subject === 1) && trusted.some((e) => e.subject === 2));
+    await assertReanalysisEquals(outDir);
   }));
 
 Deno.test("process hosting: a paused member is SIGSTOPped for real, detected, resumed and trusted again; a killed member restarts", () =>
@@ -277,4 +280,27 @@ Deno.test("runScenario() hosts SWIM behind the same seam: a crash is suspected, 
     assert(r.proxy!.balances && r.proxy!.sentReconciles && r.proxy!.receivedReconciles);
     const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
     assert(log.some((e) => e.kind === "suspected" && e.subject === 2), "SWIM suspects before it declares dead");
+    await assertReanalysisEquals(outDir);
+  }));
+
+Deno.test("harness analyze recomputes the demo's result.json from its journal alone, field by field", () =>
+  inTempDir(async (outDir) => {
+    const scenario = resolveScenario({ ...SCENARIOS.demo, speedup: 8 });
+    const r = await runScenario({ scenario, outDir });
+    assertEquals(r.crashes[0]!.detection.detected, 49);
+    await assertReanalysisEquals(outDir);
+    const again = `${outDir}/again`;
+    const log = console.log;
+    const err = console.error;
+    console.log = () => {};
+    console.error = () => {};
+    try {
+      assertEquals(await main(["analyze", outDir, "--out", again, "--json", "--no-color"]), 0);
+      assertEquals(await main(["analyze", `${outDir}/no-such-run`]), 2);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    const written = JSON.parse(await Deno.readTextFile(`${again}/result.json`));
+    assertEquals(written.crashes[0].detection.latenciesMs, r.crashes[0]!.detection.latenciesMs);
   }));

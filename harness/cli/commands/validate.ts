@@ -1,0 +1,109 @@
+// deno-lint-ignore-file no-console -- a command of the terminal UI.
+/**
+ * `harness validate`.
+ *
+ * @module
+ */
+
+import { type Command, Option } from "@commander-js/extra-typings";
+import { dim, setColorEnabled } from "@std/fmt/colors";
+import { createProgress } from "../progress.ts";
+import { renderValidation } from "../../report/summary.ts";
+import { revalidate, runValidation, validationScenario } from "../../studies/validate_run.ts";
+import { runReport } from "../../report/html_report.ts";
+
+import {
+  type CliContext,
+  defaultOutDir,
+  HARNESS_VERSION,
+  integer,
+  number,
+  UsageError,
+  withInterrupt,
+  writeReportSafely,
+} from "../common.ts";
+
+/** Registers the command on `program`. */
+export function register(program: Command, ctx: CliContext): void {
+  program.command("validate")
+    .description("run the basic detector on real UDP and confront the paper's P_mistake model with measured episodes")
+    .option("-n, --members <n>", "members n (3-8187)", integer(3, 8187), 50)
+    .option("-f, --failed <f>", "members failed from the start, f (0 <= f <= n-2)", integer(0, 8185), 1)
+    .option(
+      "--loss <p>",
+      "loss on every link, in [0, 1) (the model is given the same)",
+      number(0, 1, { openHigh: true }),
+      0,
+    )
+    .option("--budget <bytesPerSec>", "per-member budget B (>= 8)", number(8, 1e9), 250)
+    .option(
+      "--p-mistake <p>",
+      "target that sets T_fail, in (0, 1)",
+      number(0, 1, { openLow: true, openHigh: true }),
+      1e-3,
+    )
+    .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }), 10)
+    .option("--episodes <k>", "episodes to measure (sets the run length)", integer(100, 1e8), 20000)
+    .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
+    .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
+    .option("--json", "print validation.json to stdout instead of the table")
+    .option("--from <dir>", "re-analyse a saved validation run (result.json + episodes.csv) instead of running")
+    .addOption(new Option("--no-progress", "no progress display"))
+    .addOption(new Option("--no-color", "no colors"))
+    .action(async (opts) => {
+      if (!opts.color) setColorEnabled(false);
+      if (opts.from) {
+        let file;
+        try {
+          file = await revalidate(opts.from);
+        } catch (error) {
+          throw new UsageError(
+            `--from: cannot re-analyse '${opts.from}': ${error instanceof Error ? error.message : error}`,
+          );
+        }
+        if (opts.json) console.log(JSON.stringify(file, null, 2));
+        else console.log(renderValidation(file, opts.from));
+        return;
+      }
+      if (opts.failed > opts.members - 2) {
+        throw new UsageError(
+          `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,
+        );
+      }
+      if (!opts.color) setColorEnabled(false);
+      const outDir = opts.out ?? defaultOutDir("validate");
+      const base = {
+        members: opts.members,
+        failed: opts.failed,
+        loss: opts.loss,
+        budgetBytesPerSec: opts.budget,
+        pMistake: opts.pMistake,
+        speedup: opts.speedup,
+        episodes: opts.episodes,
+        seed: opts.seed,
+        outDir,
+      };
+      const scenario = validationScenario(base);
+      const progress = createProgress(opts.progress);
+      if (!opts.json) {
+        console.error(dim(
+          `validating: n=${opts.members} f=${opts.failed} loss=${opts.loss}, ${
+            (scenario.durationMs / 1000).toFixed(0)
+          } s nominal at ` +
+            `speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real) → ${outDir}`,
+        ));
+      }
+      try {
+        const { file, result } = await withInterrupt((signal) =>
+          runValidation({ ...base, signal, onProgress: (p) => progress.update(p), harnessVersion: HARNESS_VERSION })
+        );
+        progress.stop();
+        await writeReportSafely(outDir, () => runReport(result, file));
+        if (opts.json) console.log(JSON.stringify(file, null, 2));
+        else console.log(renderValidation(file, outDir));
+        if (result.interrupted) ctx.exitCode = 130;
+      } finally {
+        progress.stop();
+      }
+    });
+}

@@ -152,23 +152,31 @@ for (const variant of Object.keys(VARIANTS)) {
 // fresh detectors, after a full GC, over the same member list.
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc) {
-  const heap = () => {
+  // Array buffers are freed by a background sweeper: collect twice, with a pause, before reading.
+  const heap = async () => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
     gc();
     const m = Deno.memoryUsage();
     return m.heapUsed + m.external;
   };
+  const measure = async (factory: Factory, ids: MemberId[], extra: Partial<SwimOptions>) => {
+    const before = await heap();
+    const kept = ids.slice(0, GROUP).map((self, i) =>
+      factory({ self, members: ids, rng: seededPrng(i), startMs: 0, ...extra })
+    );
+    const bytes = (await heap() - before) / kept.length;
+    kept.length = 0;
+    return bytes;
+  };
+  await measure(createSwimDetector, idsFor(100), {}); // settles the heap
   for (const n of SIZES) {
     const ids = idsFor(n);
     for (const [impl, factory] of Object.entries(IMPLS)) {
       for (const [variant, extra] of Object.entries(VARIANTS)) {
-        const before = heap();
-        const kept = ids.slice(0, GROUP).map((self, i) =>
-          factory({ self, members: ids, rng: seededPrng(i), startMs: 0, ...extra })
-        );
-        const bytes = (heap() - before) / kept.length;
+        const bytes = await measure(factory, ids, extra);
         // deno-lint-ignore no-console
         console.log(`state ${impl} ${variant} n=${n}: ${Math.round(bytes)} bytes/detector`);
-        kept.length = 0;
       }
     }
   }

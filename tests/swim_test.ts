@@ -1,11 +1,15 @@
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import { encodeHeartbeatList } from "../lib/basic/codec.ts";
 import { DecodeError, MessageKind } from "../lib/core/wire.ts";
+import { ConfigError } from "../lib/core/errors.ts";
 import { loopbackId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
 import { simulate } from "../lib/sim/simulate.ts";
-import { createSwimDetector } from "../lib/swim/detector.ts";
+import { createSwimDetector, type SwimOptions } from "../lib/swim/detector.ts";
 import { decodeSwim, encodeSwim, SwimStatus } from "../lib/swim/codec.ts";
+import { resolveSwimOptions, SWIM_DEFAULTS, type SwimProtocolOptions } from "../lib/swim/options.ts";
+import * as suspicion from "../lib/swim/suspicion.ts";
+import * as lifeguardModel from "../lib/model/lifeguard.ts";
 import { swimExpectedDetectionPeriods } from "../lib/model/swim.ts";
 
 /** An ack from a peer carrying one update (how updates reach a detector in these tests). */
@@ -119,20 +123,12 @@ Deno.test("Lifeguard buddy system: a ping to a suspected member carries its susp
     lifeguard: true,
     maxPiggyback: 1,
   });
-  // Many fresh updates about others, then a suspicion of x that has been sent fewer times.
-  swim.receive(
-    b!,
-    ackWith(1, x!, SwimStatus.Suspect),
-    0,
-  );
-  for (let i = 0; i < 5; i++) {
-    swim.receive(
-      b!,
-      ackWith(2 + i, loopbackId(31_000 + i), SwimStatus.Alive),
-      1,
-    );
-  }
+  // A suspicion of x, sent once (on an ack to b), then fresh updates about others that have been sent fewer times.
   const ping = encodeSwim({ kind: MessageKind.SwimPing, seq: 7, target: 0, updates: [] });
+  swim.receive(b!, ackWith(1, x!, SwimStatus.Suspect), 0);
+  assertEquals(decodeSwim(swim.receive(b!, ping, 0).sends[0]!.bytes).updates[0]!.member, x);
+  for (let i = 0; i < 5; i++) swim.receive(b!, ackWith(2 + i, loopbackId(31_000 + i), SwimStatus.Alive), 1);
+  assertEquals(decodeSwim(swim.receive(b!, ping, 1).sends[0]!.bytes).updates[0]!.member, loopbackId(31_000));
   const ack = swim.receive(x!, ping, 2).sends.find((s) => s.to === x)!;
   assertEquals(decodeSwim(ack.bytes).updates[0], { member: x!, incarnation: 0, status: SwimStatus.Suspect });
 });
@@ -174,4 +170,156 @@ Deno.test("memberlist-style separate gossip sends queued updates to gossipNodes 
   assertEquals(sent.length, 3);
   assertEquals(new Set(sent.map((s) => s.to)).size, 3);
   assert(sent.every((s) => decodeSwim(s.bytes).updates.some((u) => u.member === x && u.status === SwimStatus.Suspect)));
+});
+
+Deno.test("resolveSwimOptions() fills the documented defaults for a group size", () => {
+  const o = resolveSwimOptions({}, 100);
+  assertEquals(o, {
+    members: 100,
+    protocolPeriodMs: 1000,
+    pingTimeoutMs: 500,
+    indirectChecks: 3,
+    suspicionMult: 4,
+    suspicionTimeoutMs: 8000,
+    suspicionMaxMs: 8000,
+    confirmationsNeeded: 2,
+    retransmitMult: 4,
+    retransmits: 12,
+    maxPiggyback: 8,
+    gossipIntervalMs: null,
+    gossipNodes: 3,
+    awareness: false,
+    dynamicSuspicion: false,
+    buddy: false,
+    maxHealthMultiplier: 8,
+  });
+  assertEquals(resolveSwimOptions({ protocolPeriodMs: 400 }, 10).pingTimeoutMs, 200, "min(500, T'/2)");
+  assertEquals(SWIM_DEFAULTS.pingTimeoutMs, 500);
+  // The shorthand turns on all three parts; a part given explicitly wins.
+  const lg = resolveSwimOptions({ lifeguard: true, buddy: false }, 100);
+  assertEquals([lg.awareness, lg.dynamicSuspicion, lg.buddy, lg.suspicionMaxMs], [true, true, false, 48_000]);
+  assertEquals(resolveSwimOptions({ suspicionTimeoutMs: 1234, gossipIntervalMs: null }, 100).suspicionTimeoutMs, 1234);
+});
+
+Deno.test("resolveSwimOptions() throws a ConfigError (a RangeError) naming the field", () => {
+  const table: [SwimProtocolOptions, string][] = [
+    [{ protocolPeriodMs: 0 }, "protocolPeriodMs"],
+    [{ protocolPeriodMs: 500, pingTimeoutMs: 500 }, "pingTimeoutMs"],
+    [{ pingTimeoutMs: -1 }, "pingTimeoutMs"],
+    [{ indirectChecks: 1.5 }, "indirectChecks"],
+    [{ suspicionMult: 0 }, "suspicionMult"],
+    [{ suspicionTimeoutMs: Infinity }, "suspicionTimeoutMs"],
+    [{ retransmitMult: -1 }, "retransmitMult"],
+    [{ maxPiggyback: 100_000 }, "maxPiggyback"],
+    [{ gossipIntervalMs: 0 }, "gossipIntervalMs"],
+    [{ gossipNodes: -1 }, "gossipNodes"],
+    [{ maxHealthMultiplier: 0 }, "maxHealthMultiplier"],
+  ];
+  for (const [options, field] of table) {
+    const error = assertThrows(() => resolveSwimOptions(options, 10), ConfigError, `'${field}'`);
+    assert(error instanceof RangeError);
+    assertEquals(error.field, field);
+  }
+  assertEquals(assertThrows(() => resolveSwimOptions({}, 0), ConfigError).field, "members");
+  const [a, b] = ids(2);
+  assertThrows(
+    () => createSwimDetector({ self: a!, members: [a!, b!], rng: seededPrng(1), startMs: 0, pingTimeoutMs: 1000 }),
+    ConfigError,
+    "below 'protocolPeriodMs'",
+  );
+});
+
+Deno.test("suspicion formulas: memberlist's values, and the model re-exports the detector's copy", () => {
+  assertEquals(suspicion.swimSuspicionTimeoutMs(4, 100, 1000), 8000);
+  assertEquals(suspicion.swimSuspicionTimeoutMs(4, 5, 1000), 4000, "log10 n is floored at 1");
+  assertEquals(suspicion.lifeguardConfirmationsNeeded(4), 2);
+  assertEquals(suspicion.lifeguardConfirmationsNeeded(2.5), 1, "K >= 1");
+  const table: [number, number][] = [[0, 48_000], [1, 22_762.81], [2, 8000], [5, 8000]];
+  for (const [c, ms] of table) {
+    assertAlmostEquals(suspicion.lifeguardSuspicionTimeoutMs(c, 2, 8000), ms, 0.01);
+    assertAlmostEquals(suspicion.remainingSuspicionMs(c, 2, 3000, 8000), ms - 3000, 0.01);
+  }
+  assert(lifeguardModel.lifeguardSuspicionTimeoutMs === suspicion.lifeguardSuspicionTimeoutMs);
+  assert(lifeguardModel.remainingSuspicionMs === suspicion.remainingSuspicionMs);
+  assert(lifeguardModel.swimSuspicionTimeoutMs === suspicion.swimSuspicionTimeoutMs);
+  assertEquals(
+    lifeguardModel.suspicionTimeoutMs({ members: 100, confirmations: 1 }).timeoutMs,
+    suspicion.lifeguardSuspicionTimeoutMs(1, 2, 8000),
+  );
+});
+
+Deno.test("createSwimDetector() declares a suspect dead exactly when suspicion.ts says, after C confirmations", () => {
+  const members = ids(8);
+  const [a, x] = [members[0]!, members[7]!];
+  const min = suspicion.swimSuspicionTimeoutMs(4, 8, 1000);
+  for (let c = 0; c <= 3; c++) {
+    const swim = createSwimDetector({ self: a, members, rng: seededPrng(c), startMs: 0, dynamicSuspicion: true });
+    for (let k = 0; k <= c; k++) swim.receive(members[1 + k]!, ackWith(1, x, SwimStatus.Suspect), 0);
+    const deadline = suspicion.lifeguardSuspicionTimeoutMs(c, suspicion.lifeguardConfirmationsNeeded(4), min);
+    const failed = (t: number) => swim.tick(t).events.some((e) => e.kind === "failed" && e.member === x);
+    assert(!failed(deadline - 1e-6), `not before ${deadline} ms with ${c} confirmations`);
+    assert(failed(deadline), `at ${deadline} ms with ${c} confirmations`);
+  }
+});
+
+Deno.test("Lifeguard's three parts switch on one by one", () => {
+  const members = ids(5);
+  const [a, b, x] = [members[0]!, members[1]!, members[4]!];
+  /** Local health after unanswered probes, when a suspicion heard at 0 ends, whether an ack to x carries it first. */
+  const observe = (parts: Partial<SwimOptions>) => {
+    const make = () =>
+      createSwimDetector({ self: a, members, rng: seededPrng(5), startMs: 0, maxPiggyback: 1, ...parts });
+    const lonely = make();
+    for (let k = 0; k < 8; k++) lonely.tick(lonely.nextDeadlineMs());
+    const swim = make();
+    const ping = encodeSwim({ kind: MessageKind.SwimPing, seq: 7, target: 0, updates: [] });
+    swim.receive(b, ackWith(1, x, SwimStatus.Suspect), 0);
+    swim.receive(b, ping, 0); // the ack to b carries the suspicion once
+    swim.receive(b, ackWith(2, loopbackId(31_000), SwimStatus.Alive), 0); // joins: now the least-sent update
+    const ack = decodeSwim(swim.receive(x, ping, 0).sends[0]!.bytes);
+    let endsAt = 0;
+    while (swim.statusOf(x) === "suspect") swim.tick(endsAt = swim.nextDeadlineMs());
+    return {
+      health: lonely.health > 0,
+      longTimeout: endsAt > 4000,
+      buddy: ack.updates[0]?.status === SwimStatus.Suspect,
+    };
+  };
+  assertEquals(observe({}), { health: false, longTimeout: false, buddy: false });
+  assertEquals(observe({ awareness: true }), { health: true, longTimeout: false, buddy: false });
+  assertEquals(observe({ dynamicSuspicion: true }), { health: false, longTimeout: true, buddy: false });
+  assertEquals(observe({ buddy: true }), { health: false, longTimeout: false, buddy: true });
+  assertEquals(observe({ lifeguard: true }), { health: true, longTimeout: true, buddy: true });
+  assertEquals(observe({ lifeguard: true, awareness: false }), { health: false, longTimeout: true, buddy: true });
+});
+
+Deno.test("createSwimDetector() probes every live member once per round, members heard of later included", () => {
+  const members = ids(40);
+  const self = members[0]!;
+  // Knows 3 members at start (room for 4), hears of 36 more.
+  const swim = createSwimDetector({ self, members: members.slice(0, 4), rng: seededPrng(8), startMs: 0 });
+  for (const m of members.slice(4)) {
+    assertEquals(swim.receive(members[1]!, ackWith(0, m, SwimStatus.Alive), 0).events.map((e) => e.kind), ["joined"]);
+  }
+  const dead = members[9]!;
+  swim.receive(members[1]!, ackWith(0, dead, SwimStatus.Dead), 0);
+  const probed: number[] = [];
+  while (probed.length < 3 * 38) {
+    const t = swim.nextDeadlineMs();
+    for (const send of swim.tick(t).sends) {
+      const m = decodeSwim(send.bytes);
+      if (m.kind !== MessageKind.SwimPing) continue;
+      probed.push(send.to);
+      swim.receive(send.to, encodeSwim({ kind: MessageKind.SwimAck, seq: m.seq, target: 0, updates: [] }), t);
+    }
+  }
+  // The first round started before the joins; every later run of 38 probes is one full round.
+  for (let r = 1; r < 3; r++) {
+    const round = new Set(probed.slice(r * 38 - 2, r * 38 + 36));
+    assert(round.size >= 36, `round ${r} probes ${round.size} distinct members`);
+  }
+  assert(!probed.includes(dead) && !probed.includes(self));
+  assertEquals(new Set(probed).size, 38);
+  assertEquals(swim.statusOf(members[39]!), "alive");
+  assertEquals(swim.statusOf(self), undefined);
 });

@@ -12,90 +12,71 @@
  *   incarnation number; otherwise, after the suspicion timeout, it is
  *   declared dead (a `failed` event).
  * - Membership updates (alive, suspect, dead, with incarnations) ride on
- *   every ping, ack and ping-req, each retransmitted λ log n times.
+ *   every ping, ack and ping-req, each retransmitted λ log n times; with
+ *   `gossipIntervalMs` they also go out on their own (memberlist).
+ * - Lifeguard's three parts can be turned on one by one (see
+ *   {@linkcode SwimProtocolOptions}); defaults and formulas live in
+ *   `options.ts` and `suspicion.ts`.
  *
- * The suspicion timeout defaults to memberlist's minimum,
- * `suspicionMult * max(1, log10 n) * T'` (Lifeguard's confirmations that
- * shrink it from a larger maximum are not implemented here).
+ * Cost: `tick`, `receive` and `nextDeadlineMs` do O(1) or O(log n) work
+ * per call, amortised (suspicion deadlines in an indexed heap, random
+ * helpers and gossip targets drawn by rank from Fenwick trees, the
+ * piggyback queue a heap over queued updates only). The probe order is a
+ * fresh shuffle of every known member each round, dead ones skipped when
+ * their turn comes: n draws per round of `live` probes, so O(1) per period
+ * while most members are alive but O(n / live) when most are dead (up to
+ * two shuffles per period when none is left). That is the original
+ * behaviour, random draws included; shuffling only live members (as
+ * memberlist does) would change which member is probed when. Per-member
+ * state is a few typed-array cells indexed by the member's slot (its order
+ * of first appearance).
  *
  * @module
  */
 
 import { MessageKind } from "../core/wire.ts";
-import { ConfigError } from "../core/errors.ts";
 import type { Detector, DetectorEvent, Send, Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
 import { type Prng, randomIndex } from "../core/prng.ts";
-import { decodeSwim, encodeSwim, type SwimKind, SwimStatus, type SwimUpdate } from "./codec.ts";
+import { decodeSwim, encodeSwim, type SwimKind, SwimStatus } from "./codec.ts";
+import { resolveSwimOptions, type SwimProtocolOptions } from "./options.ts";
+import { lifeguardSuspicionTimeoutMs } from "./suspicion.ts";
+import { DeadlineHeap } from "./_deadline_heap.ts";
+import { PiggybackQueue } from "./_piggyback_queue.ts";
+import { RankSet } from "./_rank_set.ts";
+import { SlotTable } from "./_slot_table.ts";
 
-/** Options of {@linkcode createSwimDetector}. */
-export interface SwimOptions {
+export {
+  MAX_PIGGYBACK,
+  type ResolvedSwimOptions,
+  resolveSwimOptions,
+  SWIM_DEFAULTS,
+  type SwimProtocolOptions,
+} from "./options.ts";
+
+/**
+ * Options of {@linkcode createSwimDetector}: who and when, plus SWIM's
+ * settings (each documented with its default in {@linkcode SwimProtocolOptions}).
+ */
+export interface SwimOptions extends SwimProtocolOptions {
   /** This member's public address. */
   readonly self: MemberId;
   /** Members known at start (may include `self`). */
   readonly members: readonly MemberId[];
-  /** Protocol period T' (ms). @default {1000} */
-  readonly protocolPeriodMs?: number;
-  /** Direct ping timeout (ms), below T'. @default {500} */
-  readonly pingTimeoutMs?: number;
-  /** Members asked to probe indirectly, k. @default {3} */
-  readonly indirectChecks?: number;
-  /** Suspicion multiplier (memberlist's SuspicionMult). @default {4} */
-  readonly suspicionMult?: number;
-  /** Overrides the suspicion timeout (ms). */
-  readonly suspicionTimeoutMs?: number;
-  /** Retransmissions of an update: retransmitMult * ceil(log10(n + 1)). @default {4} */
-  readonly retransmitMult?: number;
-  /** Most updates piggybacked on one message. @default {8} */
-  readonly maxPiggyback?: number;
-  /**
-   * Lifeguard's extensions (HashiCorp memberlist): a local health
-   * multiplier that stretches the probe period and timeout while this
-   * member's own probes fail; a suspicion timeout that starts at 6x the
-   * minimum and shrinks with independent confirmations; and the buddy
-   * system (a ping to a suspected member carries its suspicion first).
-   * @default {false}
-   */
-  readonly lifeguard?: boolean;
-  /**
-   * memberlist's separate gossip: every `gossipIntervalMs`, queued updates
-   * go to `gossipNodes` random members in a message of their own, besides
-   * riding on probes. Absent by default (the SWIM paper disseminates by
-   * piggybacking only).
-   */
-  readonly gossipIntervalMs?: number;
-  /** Members each separate gossip goes to. @default {3} */
-  readonly gossipNodes?: number;
-  /** Largest local health multiplier (memberlist's AwarenessMaxMultiplier). @default {8} */
-  readonly maxHealthMultiplier?: number;
-  /** Seeded randomness (probe order, indirect probers). */
+  /** Seeded randomness (probe order, indirect probers, gossip targets). */
   readonly rng: Prng;
   /** Time the detector starts (ms). */
   readonly startMs: number;
-}
-
-interface MemberState {
-  incarnation: number;
-  status: SwimStatus;
-  suspectDeadlineMs: number;
-  /** Lifeguard: when the suspicion started and who confirmed it. */
-  suspectSinceMs: number;
-  confirmations: Set<MemberId>;
-}
-
-interface Probe {
-  target: MemberId;
-  seq: number;
-  sentAtMs: number;
-  acked: boolean;
-  indirectSent: boolean;
 }
 
 /** The SWIM detector, with read access for tests and tools. */
 export interface SwimDetector extends Detector {
   /** This member's incarnation number. */
   readonly incarnation: number;
-  /** Lifeguard's local health score (0 = healthy); the period and timeout are scaled by score + 1. */
+  /**
+   * Lifeguard's local health score (0 = healthy, always 0 without
+   * `awareness`); the period and ping timeout are scaled by score + 1.
+   */
   readonly health: number;
   /** A member's status as this member sees it. */
   statusOf(member: MemberId): "alive" | "suspect" | "dead" | undefined;
@@ -105,183 +86,244 @@ export interface SwimDetector extends Detector {
 
 const STATUS_NAMES = ["alive", "suspect", "dead"] as const;
 
-function fresh(incarnation: number): MemberState {
-  return {
-    incarnation,
-    status: SwimStatus.Alive,
-    suspectDeadlineMs: Infinity,
-    suspectSinceMs: Infinity,
-    confirmations: new Set(),
-  };
+/** A ping-req we are relaying: our ping's seq, whose request, their seq. */
+interface Relay {
+  readonly seq: number;
+  readonly requester: MemberId;
+  readonly requesterSeq: number;
+  readonly expiresMs: number;
 }
 
-/** Creates a SWIM detector. */
+/**
+ * Creates a SWIM detector.
+ *
+ * @throws {ConfigError} (from `lib/core/errors.ts`) naming a setting out of range.
+ */
 export function createSwimDetector(options: SwimOptions): SwimDetector {
-  const {
-    self,
-    rng,
-    startMs,
-    protocolPeriodMs: period = 1000,
-    pingTimeoutMs = 500,
-    indirectChecks = 3,
-    suspicionMult = 4,
-    retransmitMult = 4,
-    maxPiggyback = 8,
-  } = options;
-  if (!(period > 0)) {
-    throw new ConfigError("protocolPeriodMs", `'protocolPeriodMs' must be > 0: current value is ${period}`);
-  }
-  if (!(pingTimeoutMs > 0 && pingTimeoutMs < period)) {
-    throw new ConfigError(
-      "pingTimeoutMs",
-      `'pingTimeoutMs' must be in (0, protocolPeriodMs = ${period}): current value is ${pingTimeoutMs}`,
-    );
-  }
-  if (!Number.isInteger(indirectChecks) || indirectChecks < 0) {
-    throw new ConfigError(
-      "indirectChecks",
-      `'indirectChecks' must be an integer >= 0: current value is ${indirectChecks}`,
-    );
-  }
-  const members = new Map<MemberId, MemberState>();
+  const { self, rng, startMs } = options;
+
+  // Member table: slot = order of first appearance (self has none).
+  const slotOf = new SlotTable(options.members.length);
+  const initial: MemberId[] = [];
   for (const m of options.members) {
-    if (m !== self) members.set(m, fresh(0));
+    if (m !== self && slotOf.get(m) < 0) {
+      slotOf.add(m, initial.length);
+      initial.push(m);
+    }
   }
-  const n = members.size + 1;
-  const suspicionTimeoutMs = options.suspicionTimeoutMs ?? suspicionMult * Math.max(1, Math.log10(n)) * period;
-  const lifeguard = options.lifeguard ?? false;
-  const maxHealth = Math.max(1, options.maxHealthMultiplier ?? 8);
-  // Lifeguard's suspicion timeout: from 6x the minimum down to the minimum after K confirmations.
-  const confirmationsNeeded = Math.max(1, suspicionMult - 2);
+  let count = initial.length;
+  const cfg = resolveSwimOptions(options, count + 1);
+  const period = cfg.protocolPeriodMs;
+  const { pingTimeoutMs, indirectChecks, maxPiggyback, gossipNodes, awareness, dynamicSuspicion, buddy } = cfg;
+  const transmits = cfg.retransmits;
+  const confirmationsNeeded = cfg.confirmationsNeeded;
+  const maxHealth = cfg.maxHealthMultiplier;
+  const gossipInterval = cfg.gossipIntervalMs;
+
+  let capacity = Math.max(4, count);
+  let ids = new Float64Array(capacity);
+  let incarnations = new Uint32Array(capacity);
+  let status = new Uint8Array(capacity);
+  /** Dynamic suspicion, by suspected slot: when it started, who suspected (the first is not a confirmation). */
+  const suspicions = new Map<number, { readonly since: number; readonly by: Set<MemberId> }>();
+  const deadlines = new DeadlineHeap(capacity);
+  /** Alive members (helpers for ping-req), and alive or suspected ones (gossip targets). */
+  const alive = new RankSet(capacity);
+  const live = gossipInterval !== null ? new RankSet(capacity) : undefined;
+  initial.forEach((m, slot) => {
+    ids[slot] = m;
+    alive.add(slot, 1);
+    live?.add(slot, 1);
+  });
+  /** Probe order: a shuffle of slots, taken from the end. */
+  let order = new Int32Array(capacity);
+  let orderLength = 0;
+  /** Piggyback queue; key 0 is self, member slot s is key s + 1. */
+  const queue = new PiggybackQueue();
+
   let health = 0;
-  const scale = () => (lifeguard ? health + 1 : 1);
-  const suspicionTimeout = (confirmations: number) => {
-    if (!lifeguard) return suspicionTimeoutMs;
-    const min = suspicionTimeoutMs;
-    const max = 6 * min;
-    return Math.max(min, max - ((max - min) * Math.log(confirmations + 1)) / Math.log(confirmationsNeeded + 1));
-  };
+  const scale = () => (awareness ? health + 1 : 1);
   const adjustHealth = (delta: number) => {
-    if (lifeguard) health = Math.min(maxHealth - 1, Math.max(0, health + delta));
+    if (awareness) health = Math.min(maxHealth - 1, Math.max(0, health + delta));
   };
-  const transmits = Math.max(1, retransmitMult * Math.ceil(Math.log10(n + 1)));
-  const gossipInterval = options.gossipIntervalMs;
-  if (gossipInterval !== undefined && !(gossipInterval > 0)) {
-    throw new ConfigError("gossipIntervalMs", `'gossipIntervalMs' must be > 0: current value is ${gossipInterval}`);
-  }
-  const gossipNodes = options.gossipNodes ?? 3;
-  let nextGossipMs = gossipInterval !== undefined ? startMs + rng() * gossipInterval : Infinity;
+  const suspicionTimeout = (c: number) =>
+    dynamicSuspicion
+      ? lifeguardSuspicionTimeoutMs(c, confirmationsNeeded, cfg.suspicionTimeoutMs)
+      : cfg.suspicionTimeoutMs;
+
+  // Same draw order as always: gossip phase first (when on), then the probe phase.
+  let nextGossipMs = gossipInterval !== null ? startMs + rng() * gossipInterval : Infinity;
   let incarnation = 0;
   let seq = 0;
-  let order: MemberId[] = [];
-  let probe: Probe | undefined;
   let nextPeriodMs = startMs + rng() * period;
-  const relays = new Map<number, { requester: MemberId; seq: number; expiresMs: number }>();
-  const queue = new Map<MemberId, { update: SwimUpdate; left: number }>();
+  // The current probe (target slot, or -1 for none).
+  let probeTarget = -1;
+  let probeSeq = 0;
+  let probeSentAtMs = 0;
+  let probeAcked = false;
+  let probeIndirectSent = false;
+  // Relays by our ping's seq, and in the order they expire (all last one period).
+  const relays = new Map<number, Relay>();
+  let relayFifo: Relay[] = [];
+  let relayHead = 0;
 
-  const enqueue = (update: SwimUpdate) => queue.set(update.member, { update, left: transmits });
-
-  function piggyback(to?: MemberId): SwimUpdate[] {
-    const all = [...queue.values()].sort((a, b) => b.left - a.left);
-    // Lifeguard's buddy system: a message to a suspected member carries its suspicion first.
-    if (lifeguard && to !== undefined) {
-      const own = all.findIndex((p) => p.update.member === to && p.update.status === SwimStatus.Suspect);
-      if (own > 0) all.unshift(...all.splice(own, 1));
-    }
-    const picked = all.slice(0, maxPiggyback);
-    for (const p of picked) {
-      p.left--;
-      if (p.left <= 0) queue.delete(p.update.member);
-    }
-    return picked.map((p) => p.update);
+  function grow(): void {
+    const next = 2 * capacity;
+    const widen = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T) => {
+      const b = make(next);
+      b.set(a);
+      return b;
+    };
+    ids = widen(ids, (n) => new Float64Array(n));
+    incarnations = widen(incarnations, (n) => new Uint32Array(n));
+    status = widen(status, (n) => new Uint8Array(n));
+    order = widen(order, (n) => new Int32Array(n));
+    deadlines.grow(next);
+    alive.grow(next, (s) => status[s] === SwimStatus.Alive, count);
+    live?.grow(next, (s) => status[s] !== SwimStatus.Dead, count);
+    capacity = next;
   }
+
+  function addMember(member: MemberId, inc: number): number {
+    if (count === capacity) grow();
+    const slot = count++;
+    slotOf.add(member, slot);
+    ids[slot] = member;
+    incarnations[slot] = inc;
+    status[slot] = SwimStatus.Alive;
+    alive.add(slot, 1);
+    live?.add(slot, 1);
+    return slot;
+  }
+
+  function setStatus(slot: number, to: SwimStatus): void {
+    const from = status[slot]!;
+    if (from === to) return;
+    status[slot] = to;
+    if (from === SwimStatus.Alive) alive.add(slot, -1);
+    else if (to === SwimStatus.Alive) alive.add(slot, 1);
+    if (from === SwimStatus.Dead) live?.add(slot, 1);
+    else if (to === SwimStatus.Dead) live?.add(slot, -1);
+    if (to !== SwimStatus.Suspect) {
+      deadlines.delete(slot);
+      if (dynamicSuspicion) suspicions.delete(slot);
+    }
+  }
+
+  const enqueue = (slot: number, inc: number, st: SwimStatus) =>
+    queue.enqueue(slot + 1, ids[slot]!, inc, st, transmits);
 
   function message(kind: SwimKind, to: MemberId, s: number, target: MemberId = 0): Send {
-    return { to, bytes: encodeSwim({ kind, seq: s, target, updates: piggyback(to) }) };
+    // Lifeguard's buddy system: a message to a suspected member carries its suspicion first.
+    const toSlot = buddy ? slotOf.get(to) : -1;
+    const updates = queue.take(maxPiggyback, toSlot >= 0 ? toSlot + 1 : -1);
+    return { to, bytes: encodeSwim({ kind, seq: s, target, updates }) };
   }
 
-  function nextTarget(): MemberId | undefined {
+  function nextTarget(): number {
     for (let tries = 0; tries < 2; tries++) {
-      while (order.length > 0) {
-        const m = order.pop()!;
-        if (members.get(m)?.status !== SwimStatus.Dead) return m;
+      while (orderLength > 0) {
+        const slot = order[--orderLength]!;
+        if (status[slot] !== SwimStatus.Dead) return slot;
       }
-      // Round-robin over a fresh shuffle (Fisher-Yates), as SWIM prescribes.
-      order = [...members.keys()];
-      for (let i = order.length - 1; i > 0; i--) {
+      // Round-robin over a fresh shuffle (Fisher-Yates) of every known member, as SWIM prescribes.
+      for (let i = 0; i < count; i++) order[i] = i;
+      for (let i = count - 1; i > 0; i--) {
         const j = randomIndex(rng, i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
       }
+      orderLength = count;
     }
-    return undefined;
+    return -1;
   }
 
-  function suspect(member: MemberId, inc: number, now: number, events: DetectorEvent[], by?: MemberId): void {
-    const s = members.get(member);
-    if (!s || s.status !== SwimStatus.Alive || inc < s.incarnation) return;
-    s.status = SwimStatus.Suspect;
-    s.incarnation = inc;
-    s.suspectSinceMs = now;
-    s.confirmations = new Set(by !== undefined ? [by] : []);
-    s.suspectDeadlineMs = now + suspicionTimeout(0);
-    events.push({ kind: "suspected", member, atMs: now });
-    enqueue({ member, incarnation: inc, status: SwimStatus.Suspect });
+  function suspect(slot: number, inc: number, now: number, events: DetectorEvent[], by?: MemberId): void {
+    if (status[slot] !== SwimStatus.Alive || inc < incarnations[slot]!) return;
+    setStatus(slot, SwimStatus.Suspect);
+    incarnations[slot] = inc;
+    if (dynamicSuspicion) suspicions.set(slot, { since: now, by: new Set(by !== undefined ? [by] : []) });
+    deadlines.set(slot, now + suspicionTimeout(0));
+    events.push({ kind: "suspected", member: ids[slot]!, atMs: now });
+    enqueue(slot, inc, SwimStatus.Suspect);
   }
 
-  function apply(u: SwimUpdate, from: MemberId, now: number, events: DetectorEvent[]): void {
-    if (u.member === self) {
+  function apply(
+    member: MemberId,
+    inc: number,
+    st: SwimStatus,
+    from: MemberId,
+    now: number,
+    events: DetectorEvent[],
+  ): void {
+    if (member === self) {
       // Refute any suspicion or death notice about us that is not older than us.
-      if (u.status !== SwimStatus.Alive && u.incarnation >= incarnation) {
+      if (st !== SwimStatus.Alive && inc >= incarnation) {
         // Lifeguard: being suspected hints that we are the slow one.
         adjustHealth(+1);
-        incarnation = u.incarnation + 1;
-        enqueue({ member: self, incarnation, status: SwimStatus.Alive });
+        incarnation = inc + 1;
+        queue.enqueue(0, self, incarnation, SwimStatus.Alive, transmits);
       }
       return;
     }
-    let s = members.get(u.member);
-    if (!s) {
-      if (u.status === SwimStatus.Dead) return;
-      s = fresh(u.incarnation);
-      members.set(u.member, s);
-      events.push({ kind: "joined", member: u.member, atMs: now });
-      enqueue({ member: u.member, incarnation: u.incarnation, status: SwimStatus.Alive });
-      if (u.status === SwimStatus.Suspect) suspect(u.member, u.incarnation, now, events, from);
+    let slot = slotOf.get(member);
+    if (slot < 0) {
+      if (st === SwimStatus.Dead) return;
+      slot = addMember(member, inc);
+      events.push({ kind: "joined", member, atMs: now });
+      enqueue(slot, inc, SwimStatus.Alive);
+      if (st === SwimStatus.Suspect) suspect(slot, inc, now, events, from);
       return;
     }
-    switch (u.status) {
+    const current = status[slot]!;
+    switch (st) {
       case SwimStatus.Alive:
-        if (u.incarnation > s.incarnation) {
-          const wasDown = s.status !== SwimStatus.Alive;
-          s.incarnation = u.incarnation;
-          s.status = SwimStatus.Alive;
-          s.suspectDeadlineMs = Infinity;
-          if (wasDown) events.push({ kind: "trusted", member: u.member, atMs: now });
-          enqueue(u);
+        if (inc > incarnations[slot]!) {
+          incarnations[slot] = inc;
+          setStatus(slot, SwimStatus.Alive);
+          if (current !== SwimStatus.Alive) events.push({ kind: "trusted", member, atMs: now });
+          enqueue(slot, inc, st);
         }
         return;
       case SwimStatus.Suspect:
-        if (s.status === SwimStatus.Alive) suspect(u.member, u.incarnation, now, events, from);
-        else if (s.status === SwimStatus.Suspect) {
-          if (u.incarnation > s.incarnation) s.incarnation = u.incarnation;
+        if (current === SwimStatus.Alive) suspect(slot, inc, now, events, from);
+        else if (current === SwimStatus.Suspect) {
+          if (inc > incarnations[slot]!) incarnations[slot] = inc;
           // Lifeguard: an independent confirmation shortens the suspicion.
-          if (lifeguard && u.incarnation === s.incarnation && !s.confirmations.has(from)) {
-            s.confirmations.add(from);
+          const s = dynamicSuspicion && inc === incarnations[slot] ? suspicions.get(slot) : undefined;
+          if (s && !s.by.has(from)) {
+            s.by.add(from);
             // The first suspecter is not a confirmation; each further distinct one is.
-            s.suspectDeadlineMs = s.suspectSinceMs + suspicionTimeout(s.confirmations.size - 1);
+            deadlines.set(slot, s.since + suspicionTimeout(s.by.size - 1));
           }
         }
         return;
       case SwimStatus.Dead:
-        if (s.status !== SwimStatus.Dead && u.incarnation >= s.incarnation) {
-          s.status = SwimStatus.Dead;
-          s.incarnation = u.incarnation;
-          s.suspectDeadlineMs = Infinity;
-          events.push({ kind: "failed", member: u.member, atMs: now });
-          enqueue(u);
+        if (current !== SwimStatus.Dead && inc >= incarnations[slot]!) {
+          setStatus(slot, SwimStatus.Dead);
+          incarnations[slot] = inc;
+          events.push({ kind: "failed", member, atMs: now });
+          enqueue(slot, inc, st);
         }
         return;
     }
+  }
+
+  /** Draws up to `k` distinct members of `set` (but not `except`), like repeated splices from the list. */
+  function draw(set: RankSet, k: number, except: number): number[] {
+    const picked: number[] = [];
+    const skip = except >= 0 &&
+      (set === alive ? status[except] === SwimStatus.Alive : status[except] !== SwimStatus.Dead);
+    if (skip) set.add(except, -1);
+    for (let i = 0; i < k && set.size > 0; i++) {
+      const slot = set.nth(randomIndex(rng, set.size));
+      set.add(slot, -1);
+      picked.push(slot);
+    }
+    for (const slot of picked) set.add(slot, 1);
+    if (skip) set.add(except, 1);
+    return picked;
   }
 
   return {
@@ -293,59 +335,74 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       return health;
     },
     statusOf(member: MemberId) {
-      const s = members.get(member);
-      return s ? STATUS_NAMES[s.status] : undefined;
+      const slot = slotOf.get(member);
+      return slot >= 0 ? STATUS_NAMES[status[slot]!] : undefined;
     },
     tick(now: number): Step {
       const sends: Send[] = [];
       const events: DetectorEvent[] = [];
-      // Suspicions that ran out: dead.
-      for (const [member, s] of members) {
-        if (s.status === SwimStatus.Suspect && now >= s.suspectDeadlineMs) {
-          s.status = SwimStatus.Dead;
-          s.suspectDeadlineMs = Infinity;
-          events.push({ kind: "failed", member, atMs: now });
-          enqueue({ member, incarnation: s.incarnation, status: SwimStatus.Dead });
+      // Suspicions that ran out: dead (in slot order when several run out together).
+      if (deadlines.peekTime() <= now) {
+        const expired: number[] = [];
+        while (deadlines.peekTime() <= now) {
+          const slot = deadlines.peekSlot();
+          deadlines.delete(slot);
+          expired.push(slot);
+        }
+        if (expired.length > 1) expired.sort((a, b) => a - b);
+        for (const slot of expired) {
+          setStatus(slot, SwimStatus.Dead);
+          events.push({ kind: "failed", member: ids[slot]!, atMs: now });
+          enqueue(slot, incarnations[slot]!, SwimStatus.Dead);
         }
       }
       // memberlist's separate gossip of queued updates.
       if (now >= nextGossipMs) {
         while (nextGossipMs <= now) nextGossipMs += gossipInterval!;
         if (queue.size > 0) {
-          const targets = [...members].filter(([, s]) => s.status !== SwimStatus.Dead).map(([m]) => m);
-          const updates = piggyback();
-          for (let i = 0; i < gossipNodes && targets.length > 0; i++) {
-            const to = targets.splice(randomIndex(rng, targets.length), 1)[0]!;
-            sends.push({ to, bytes: encodeSwim({ kind: MessageKind.SwimGossip, seq: 0, target: 0, updates }) });
+          const updates = queue.take(maxPiggyback);
+          for (const slot of draw(live!, gossipNodes, -1)) {
+            sends.push({
+              to: ids[slot]!,
+              bytes: encodeSwim({ kind: MessageKind.SwimGossip, seq: 0, target: 0, updates }),
+            });
           }
         }
       }
       // No direct ack in time: ask k others to probe.
-      if (probe && !probe.acked && !probe.indirectSent && now >= probe.sentAtMs + pingTimeoutMs * scale()) {
-        probe.indirectSent = true;
-        const helpers = [...members].filter(([m, s]) => m !== probe!.target && s.status === SwimStatus.Alive).map((
-          [m],
-        ) => m);
-        for (let i = 0; i < indirectChecks && helpers.length > 0; i++) {
-          const helper = helpers.splice(randomIndex(rng, helpers.length), 1)[0]!;
-          sends.push(message(MessageKind.SwimPingReq, helper, probe.seq, probe.target));
+      if (
+        probeTarget >= 0 && !probeAcked && !probeIndirectSent && now >= probeSentAtMs + pingTimeoutMs * scale()
+      ) {
+        probeIndirectSent = true;
+        const target = ids[probeTarget]!;
+        for (const helper of draw(alive, indirectChecks, probeTarget)) {
+          sends.push(message(MessageKind.SwimPingReq, ids[helper]!, probeSeq, target));
         }
       }
       if (now >= nextPeriodMs) {
-        if (probe && !probe.acked) {
+        if (probeTarget >= 0 && !probeAcked) {
           // Lifeguard: our own failed probe lowers our health (maybe we are the slow one).
           adjustHealth(+1);
-          const s = members.get(probe.target);
-          if (s) suspect(probe.target, s.incarnation, now, events);
-        } else if (probe) adjustHealth(-1);
+          suspect(probeTarget, incarnations[probeTarget]!, now, events);
+        } else if (probeTarget >= 0) adjustHealth(-1);
         while (nextPeriodMs <= now) nextPeriodMs += period * scale();
-        for (const [k, r] of relays) if (r.expiresMs <= now) relays.delete(k);
+        while (relayHead < relayFifo.length && relayFifo[relayHead]!.expiresMs <= now) {
+          const r = relayFifo[relayHead++]!;
+          if (relays.get(r.seq) === r) relays.delete(r.seq);
+        }
+        if (relayHead > 64 && relayHead * 2 > relayFifo.length) {
+          relayFifo = relayFifo.slice(relayHead);
+          relayHead = 0;
+        }
         const target = nextTarget();
-        probe = undefined;
-        if (target !== undefined) {
+        probeTarget = target;
+        if (target >= 0) {
           seq = (seq + 1) >>> 0;
-          probe = { target, seq, sentAtMs: now, acked: false, indirectSent: false };
-          sends.push(message(MessageKind.SwimPing, target, seq));
+          probeSeq = seq;
+          probeSentAtMs = now;
+          probeAcked = false;
+          probeIndirectSent = false;
+          sends.push(message(MessageKind.SwimPing, ids[target]!, seq));
         }
       }
       return { sends, events };
@@ -354,23 +411,25 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       const m = decodeSwim(bytes);
       const sends: Send[] = [];
       const events: DetectorEvent[] = [];
-      for (const u of m.updates) apply(u, from, now, events);
+      for (const u of m.updates) apply(u.member, u.incarnation, u.status, from, now, events);
       switch (m.kind) {
         case MessageKind.SwimPing:
           sends.push(message(MessageKind.SwimAck, from, m.seq));
           break;
         case MessageKind.SwimAck: {
-          if (probe && m.seq === probe.seq) probe.acked = true;
+          if (probeTarget >= 0 && m.seq === probeSeq) probeAcked = true;
           const relay = relays.get(m.seq);
           if (relay) {
             relays.delete(m.seq);
-            sends.push(message(MessageKind.SwimAck, relay.requester, relay.seq));
+            sends.push(message(MessageKind.SwimAck, relay.requester, relay.requesterSeq));
           }
           break;
         }
         case MessageKind.SwimPingReq: {
           seq = (seq + 1) >>> 0;
-          relays.set(seq, { requester: from, seq: m.seq, expiresMs: now + period });
+          const relay = { seq, requester: from, requesterSeq: m.seq, expiresMs: now + period };
+          relays.set(seq, relay);
+          relayFifo.push(relay);
           sends.push(message(MessageKind.SwimPing, m.target, seq));
           break;
         }
@@ -378,9 +437,10 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       return { sends, events };
     },
     nextDeadlineMs(): number {
-      let next = Math.min(nextPeriodMs, nextGossipMs);
-      if (probe && !probe.acked && !probe.indirectSent) next = Math.min(next, probe.sentAtMs + pingTimeoutMs * scale());
-      for (const s of members.values()) if (s.status === SwimStatus.Suspect) next = Math.min(next, s.suspectDeadlineMs);
+      let next = Math.min(nextPeriodMs, nextGossipMs, deadlines.peekTime());
+      if (probeTarget >= 0 && !probeAcked && !probeIndirectSent) {
+        next = Math.min(next, probeSentAtMs + pingTimeoutMs * scale());
+      }
       return next;
     },
   };

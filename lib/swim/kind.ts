@@ -1,53 +1,44 @@
 /**
- * SWIM's registration (with Lifeguard's extensions and memberlist's
- * separate gossip as settings).
+ * SWIM's registration: Lifeguard's three parts and memberlist's separate
+ * gossip are settings; every default and formula comes from `options.ts`
+ * and `suspicion.ts`.
  *
  * @module
  */
 
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
 import { defineKind } from "../core/kind.ts";
 import { swimExpectedDetectionPeriods } from "../model/swim.ts";
 import { createSwimDetector } from "./detector.ts";
+import { type ResolvedSwimOptions, resolveSwimOptions, type SwimProtocolOptions } from "./options.ts";
 
-/** SWIM's resolved settings (nominal ms). */
-export interface SwimSettings {
-  /** Protocol period T'. */
-  readonly protocolPeriodMs: number;
-  /** Direct ping timeout. */
-  readonly pingTimeoutMs: number;
-  /** Indirect probers k. */
-  readonly indirectChecks: number;
-  /** memberlist's SuspicionMult. */
-  readonly suspicionMult: number;
-  /** Suspicion timeout (Lifeguard's minimum when `lifeguard` is on): mult * max(1, log10 n) * T'. */
-  readonly suspicionTimeoutMs: number;
-  /** Lifeguard's extensions (health multiplier, confirmations, buddy system). */
-  readonly lifeguard: boolean;
-  /** memberlist's separate gossip interval, or null for piggyback only. */
-  readonly gossipIntervalMs: number | null;
-  /** Members each separate gossip goes to. */
-  readonly gossipNodes: number;
-}
-
-/** The scenario's `swim` field. */
+/** The scenario's `swim` field (see `SwimProtocolOptions` for each field's default). */
 export const swimSettingsSchema = z.strictObject({
   protocolPeriodMs: z.number().positive().finite().optional(),
   pingTimeoutMs: z.number().positive().finite().optional(),
   indirectChecks: z.number().int().min(0).max(64).optional(),
   suspicionMult: z.number().gt(0).finite().optional(),
+  retransmitMult: z.number().int().min(1).max(64).optional(),
   lifeguard: z.boolean().optional(),
+  awareness: z.boolean().optional(),
+  dynamicSuspicion: z.boolean().optional(),
+  buddy: z.boolean().optional(),
+  maxHealthMultiplier: z.number().int().min(1).max(64).optional(),
   gossipIntervalMs: z.number().positive().finite().optional(),
   gossipNodes: z.number().int().min(1).max(64).optional(),
 });
 
-type SwimInput = z.infer<typeof swimSettingsSchema>;
-
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** SWIM (Das, Gupta, Motivala 2002), optionally with Lifeguard. */
-export const swimKind = defineKind<SwimSettings>()({
+function lifeguardParts(w: ResolvedSwimOptions): string {
+  const parts = [w.awareness && "health multiplier", w.dynamicSuspicion && "shrinking suspicion", w.buddy && "buddy"]
+    .filter(Boolean);
+  if (parts.length === 3) return " + Lifeguard";
+  return parts.length > 0 ? ` + Lifeguard's ${parts.join(", ")}` : "";
+}
+
+/** SWIM (Das, Gupta, Motivala 2002), optionally with Lifeguard's parts and memberlist's separate gossip. */
+export const swimKind = defineKind<ResolvedSwimOptions>()({
   name: "swim",
   description: "SWIM: round-robin probes, indirect pings, suspicion with incarnations (optionally Lifeguard)",
   settingsKey: "swim",
@@ -55,41 +46,21 @@ export const swimKind = defineKind<SwimSettings>()({
   gossipOptions: false,
   episodes: false,
   timeCompressible: true,
-  resolve: (input, ctx) => {
-    const i = (input ?? {}) as SwimInput;
-    const protocolPeriodMs = i.protocolPeriodMs ?? 1000;
-    const pingTimeoutMs = i.pingTimeoutMs ?? Math.min(500, protocolPeriodMs / 2);
-    if (!(pingTimeoutMs < protocolPeriodMs)) {
-      throw new ConfigError(
-        "pingTimeoutMs",
-        `'pingTimeoutMs' must be below 'protocolPeriodMs' (${protocolPeriodMs}): current value is ${pingTimeoutMs}`,
-      );
-    }
-    const suspicionMult = i.suspicionMult ?? 4;
-    return {
-      protocolPeriodMs,
-      pingTimeoutMs,
-      indirectChecks: i.indirectChecks ?? 3,
-      suspicionMult,
-      suspicionTimeoutMs: suspicionMult * Math.max(1, Math.log10(ctx.members)) * protocolPeriodMs,
-      lifeguard: i.lifeguard ?? false,
-      gossipIntervalMs: i.gossipIntervalMs ?? null,
-      gossipNodes: i.gossipNodes ?? 3,
-    };
-  },
+  resolve: (input, ctx) => resolveSwimOptions((input ?? {}) as SwimProtocolOptions, ctx.members),
   periodMs: (w) => w.protocolPeriodMs,
   silenceMs: (w) => w.suspicionTimeoutMs + 2 * w.protocolPeriodMs,
   describe: (w) =>
-    `SWIM${w.lifeguard ? " + Lifeguard" : ""} · T' ${s(w.protocolPeriodMs)} · ping timeout ${
+    `SWIM${lifeguardParts(w)} · T' ${s(w.protocolPeriodMs)} · ping timeout ${
       s(w.pingTimeoutMs)
     } · k = ${w.indirectChecks} · suspicion timeout ${s(w.suspicionTimeoutMs)}` +
+    (w.dynamicSuspicion ? ` (up to ${s(w.suspicionMaxMs)})` : "") +
     (w.gossipIntervalMs !== null ? ` · gossip every ${w.gossipIntervalMs} ms to ${w.gossipNodes}` : ""),
   model: (w) => {
     const first = swimExpectedDetectionPeriods(1) * w.protocolPeriodMs;
-    if (w.lifeguard) {
+    if (w.dynamicSuspicion) {
       return `gossip every ${w.gossipIntervalMs ?? "—"} ms to ${w.gossipNodes}; first suspicion ~${
         (first / 1000).toFixed(2)
-      } s (1.58 T') + suspicion timeout from ${(6 * w.suspicionTimeoutMs / 1000).toFixed(1)} s down to ${
+      } s (1.58 T') + suspicion timeout from ${(w.suspicionMaxMs / 1000).toFixed(1)} s down to ${
         (w.suspicionTimeoutMs / 1000).toFixed(1)
       } s with confirmations`;
     }
@@ -105,18 +76,8 @@ export const swimKind = defineKind<SwimSettings>()({
     // As memberlist runs it: plus the separate gossip every 200 ms to 3 members.
     lifeguard: (input) => ({ gossipIntervalMs: 200, gossipNodes: 3, ...input, lifeguard: true }),
   },
-  create: (w, m) =>
-    createSwimDetector({
-      self: m.self,
-      members: m.members,
-      protocolPeriodMs: w.protocolPeriodMs,
-      pingTimeoutMs: w.pingTimeoutMs,
-      indirectChecks: w.indirectChecks,
-      suspicionTimeoutMs: w.suspicionTimeoutMs,
-      lifeguard: w.lifeguard,
-      ...(w.gossipIntervalMs !== null ? { gossipIntervalMs: w.gossipIntervalMs } : {}),
-      gossipNodes: w.gossipNodes,
-      rng: m.rng,
-      startMs: m.startMs,
-    }),
+  create: (w, m) => {
+    const { members: _n, suspicionMaxMs: _max, confirmationsNeeded: _k, retransmits: _r, ...protocol } = w;
+    return createSwimDetector({ ...protocol, self: m.self, members: m.members, rng: m.rng, startMs: m.startMs });
+  },
 });

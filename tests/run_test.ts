@@ -7,6 +7,8 @@ import { main } from "../harness/cli/main.ts";
 import { runValidation } from "../harness/studies/validate_run.ts";
 import { shardLayout } from "../harness/hosting/shard_fleet.ts";
 import { SCENARIOS } from "../scenarios/mod.ts";
+import { renderValidation } from "../harness/report/summary.ts";
+import { setColorEnabled } from "@std/fmt/colors";
 import { assertReanalysisEquals } from "./_reanalysis.ts";
 
 // Integration tests on real sockets, a real proxy process and real workers.
@@ -166,6 +168,12 @@ Deno.test("runValidation() on real sockets writes validation.json with one row p
     for (const r of file.rows) assert(file.conclusive ? r.verdict !== "inconclusive" : r.verdict === "inconclusive");
     assert(file.infection.length > 0);
     assert((await Deno.readTextFile(`${outDir}/episodes.csv`)).split("\n").length > 300);
+    // The table's header names every column its rows have.
+    setColorEnabled(false);
+    const table = renderValidation(file, outDir).split("\n").filter((l) => /^\s*(T \(s\)|\d+\.\d\d) /.test(l));
+    setColorEnabled(true);
+    assert(table.length === file.rows.length + 1, table.join("\n"));
+    for (const line of table) assertEquals(line.length, table[0]!.length, table.join("\n"));
   }));
 
 Deno.test("runScenario() carries out a fault schedule: detections by cause, heals, and balanced proxy books", () =>

@@ -194,40 +194,38 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
       } episodes · ${v.wallSeconds.toFixed(0)} s wall`,
   );
   lines.push(dim(`rows compare the ${v.compares}`));
-  const header = [
-    "T (s)",
-    "T/T_fail",
-    "model q",
-    "measured q",
-    "95% CI",
-    "ratio",
-    "model N·q",
-    "measured N·q",
-    "per pair",
-    "verdict",
+  // One table of columns, so the header and the rows cannot disagree.
+  const columns: [string, (r: ValidationFile["rows"][number]) => string][] = [
+    ["T (s)", (r) => r.seconds.toFixed(2)],
+    ["T/T_fail", (r) => r.tOverTFail.toFixed(2)],
+    ["model q", (r) => sci(r.modelPerEpisode)],
+    ["measured q", (r) => `${sci(r.measuredPerEpisode)} (${r.misses})`],
+    ["95% CI", (r) => `[${sci(r.ci95[0])}, ${sci(r.ci95[1])}]`],
+    ["ratio", (r) => r.ratio === null ? "—" : r.ratio.toFixed(2)],
+    ["model N·q", (r) => sci(r.modelPMistake)],
+    ["measured N·q", (r) => sci(r.measuredPMistake)],
+    ["per pair", (r) => sci(r.measuredPerPair)],
+    ["appendix A q", (r) => sci(r.appendixAPerEpisode)],
+    ["simulated q", (r) => r.simulatedPerEpisode === null ? "—" : sci(r.simulatedPerEpisode)],
+    [
+      "layout range",
+      (r) =>
+        r.simulatedLayoutRange === null
+          ? "—"
+          : `[${sci(r.simulatedLayoutRange[0])}, ${sci(r.simulatedLayoutRange[1])}]`,
+    ],
+    ["verdict", (r) => r.verdict],
   ];
-  const rows = v.rows.map((r) => [
-    r.seconds.toFixed(2),
-    r.tOverTFail.toFixed(2),
-    sci(r.modelPerEpisode),
-    `${sci(r.measuredPerEpisode)} (${r.misses})`,
-    `[${sci(r.ci95[0])}, ${sci(r.ci95[1])}]`,
-    r.ratio === null ? "—" : r.ratio.toFixed(2),
-    sci(r.modelPMistake),
-    sci(r.measuredPMistake),
-    sci(r.measuredPerPair),
-    sci(r.appendixAPerEpisode),
-    r.simulatedPerEpisode === null ? "—" : sci(r.simulatedPerEpisode),
-    r.simulatedLayoutRange === null ? "—" : `[${sci(r.simulatedLayoutRange[0])}, ${sci(r.simulatedLayoutRange[1])}]`,
-    r.verdict,
-  ]);
+  const header = columns.map(([head]) => head);
+  const rows = v.rows.map((r) => columns.map(([, cell]) => cell(r)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join("  ");
+  const last = columns.length - 1;
   lines.push(fmt(header));
   for (const r of rows) {
-    const verdict = r[12]!;
+    const verdict = r[last]!;
     const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
-    lines.push(fmt(r.slice(0, 12)).concat("  ", colour(verdict.padStart(widths[12]!))));
+    lines.push(fmt(r.slice(0, last)).concat("  ", colour(verdict.padStart(widths[last]!))));
   }
   lines.push(
     dim(

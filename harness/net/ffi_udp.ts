@@ -110,9 +110,17 @@ export interface UdpSocketSetOptions {
    * sleeps `coalesceUs` on the pool, then polls every socket synchronously
    * (timeout 0) and drains what came meanwhile, until a poll finds nothing.
    * So a busy set pays one pool round trip per `coalesceUs` instead of per
-   * datagram, and each datagram waits at most `coalesceUs` more. @default {200}
+   * datagram, and each datagram waits at most `coalesceUs` more. @default {0}
    */
   readonly coalesceUs?: number;
+  /**
+   * After dispatching what one wait returned, poll again synchronously
+   * (timeout 0) while that finds more (datagrams that arrived during the
+   * dispatch), for up to this long (µs) before yielding to the event loop.
+   * Each hit saves a pool round trip; timers and other I/O wait at most this
+   * long (plus one round). 0 turns it off. @default {1000}
+   */
+  readonly repollBudgetUs?: number;
 }
 
 /**
@@ -158,6 +166,8 @@ export interface SocketSetStats {
   readonly sleeps: number;
   /** Synchronous polls after a sleep that found nothing (back to blocking). */
   readonly emptyPolls: number;
+  /** Synchronous re-polls after a dispatch that found more to read (each saved a pool round trip). */
+  readonly syncPolls: number;
   /** `recvmmsg` calls. */
   readonly recvCalls: number;
   /** Datagrams received (delivered or not). */
@@ -246,6 +256,7 @@ export class UdpSocketSet {
   readonly #rxq: boolean;
   readonly #maxDrain: number;
   readonly #coalesceUs: number;
+  readonly #repollUs: number;
 
   // The one buffer and its views.
   readonly #u8: Uint8Array<ArrayBuffer>;
@@ -304,6 +315,7 @@ export class UdpSocketSet {
   #wakeups = 0;
   #sleeps = 0;
   #emptyPolls = 0;
+  #syncPolls = 0;
   #recvCalls = 0;
   #recvDatagrams = 0;
   #recvBytes = 0;
@@ -335,7 +347,8 @@ export class UdpSocketSet {
     this.#rcvbuf = positive("rcvbufBytes", 0, 0);
     this.#rxq = options.rxqOverflow ?? true;
     this.#maxDrain = positive("maxPerSocketDrain", 256);
-    this.#coalesceUs = positive("coalesceUs", 200, 0);
+    this.#coalesceUs = positive("coalesceUs", 0, 0);
+    this.#repollUs = positive("repollBudgetUs", 1000, 0);
     const B = this.#recvBatch, S = this.#sendSlots;
 
     // Layout: recv msgs, iovs, addrs, cmsgs | send msgs, iovs, addrs | events | scratch | recv payload | send arena.
@@ -623,6 +636,7 @@ export class UdpSocketSet {
       wakeups: this.#wakeups,
       sleeps: this.#sleeps,
       emptyPolls: this.#emptyPolls,
+      syncPolls: this.#syncPolls,
       recvCalls: this.#recvCalls,
       recvDatagrams: this.#recvDatagrams,
       recvBytes: this.#recvBytes,
@@ -763,6 +777,7 @@ export class UdpSocketSet {
     const u32 = this.#u32;
     const coalesce = this.#coalesceUs;
     const busyGapMs = (4 * coalesce) / 1000;
+    const budgetMs = this.#repollUs / 1000;
     let failures = 0;
     let busy = false;
     let lastWake = -Infinity;
@@ -794,15 +809,24 @@ export class UdpSocketSet {
           lastWake = now;
         }
       }
-      for (let i = 0; i < n; i++) {
-        const at = (this.#eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
-        const handle = u32[at]!;
-        if (handle === WAKE) continue;
-        if (handle >= this.#capacity || this.#gens[handle] !== u32[at + 1]) continue; // closed since
-        this.#drain(handle);
-        if (this.#closing) return;
+      // Dispatch, then re-poll synchronously while that finds more (what
+      // arrived during the dispatch), within a time budget before yielding.
+      const deadline = budgetMs > 0 ? performance.now() + budgetMs : 0;
+      for (;;) {
+        for (let i = 0; i < n; i++) {
+          const at = (this.#eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
+          const handle = u32[at]!;
+          if (handle === WAKE) continue;
+          if (handle >= this.#capacity || this.#gens[handle] !== u32[at + 1]) continue; // closed since
+          this.#drain(handle);
+          if (this.#closing) return;
+        }
+        this.flush();
+        if (budgetMs === 0 || performance.now() >= deadline) break;
+        n = libc.epoll_poll(this.#epfd, this.#events, this.#maxEvents, 0);
+        if (n <= 0) break;
+        this.#syncPolls++;
       }
-      this.flush();
     }
   }
 

@@ -340,7 +340,8 @@ export class UdpSocketSet {
       return value;
     };
     this.#recvBatch = positive("recvBatch", 64);
-    this.#slotSize = align8(positive("maxDatagram", 65536));
+    const maxDatagram = positive("maxDatagram", 65536);
+    this.#slotSize = align8(maxDatagram);
     this.#sendSlots = positive("sendSlots", 256);
     this.#arenaBytes = align8(Math.max(positive("sendArenaBytes", 1 << 20), this.#slotSize));
     this.#maxEvents = positive("maxEvents", 256);
@@ -387,7 +388,7 @@ export class UdpSocketSet {
       put64(msg + MSG_IOVLEN, 1);
       if (this.#rxq) put64(msg + MSG_CONTROL, base + recvCtrlOff + k * CMSG_SPACE_U32);
       put64(iov, base + this.#recvPayloadOff + k * this.#slotSize);
-      put64(iov + 8, this.#slotSize);
+      put64(iov + 8, maxDatagram);
     }
     this.#recvDirty = B;
     this.#sendMsgPtrs = [];
@@ -885,7 +886,7 @@ export class UdpSocketSet {
         if (own) own(fromPort, bytes);
         else if (global) global(handle, fromPort, bytes);
         else this.#unhandled++;
-        if (this.#fds[handle] !== fd) return; // the handler closed this socket (or the set)
+        if (this.#fds[handle] !== fd || this.#closing) return; // the handler closed this socket (or the set)
       }
       if (n < B) return;
     }

@@ -10,9 +10,19 @@
  * (it blocks on Deno's blocking thread pool and resolves a promise), so the
  * event loop stays free. When it resolves, every ready socket is drained
  * synchronously on the JS thread, each datagram dispatched to a handler, and
- * the sends the handlers queued are flushed. {@linkcode UdpSocketSet.closeAll}
- * wakes the pending wait through an `eventfd` in the same epoll set, so no
- * operation is left pending (Deno's op and resource sanitizers pass).
+ * the sends the handlers queued are flushed; then the set polls again
+ * synchronously (timeout 0) while that finds more, within
+ * `repollBudgetUs`, before going back to the pool. A pool round trip is the
+ * expensive part (two thread wakeups: about 5 µs of CPU when the CPUs are
+ * busy, up to ~40 µs when they were idle on a VM), so saving them is what
+ * makes a set cheap at low load; `coalesceUs` can trade latency for fewer
+ * of them under load. {@linkcode UdpSocketSet.closeAll} wakes the pending
+ * wait through an `eventfd` in the same epoll set. Deno's op and resource
+ * sanitizers do **not** see a pending `nonblocking` call (it keeps the
+ * process alive all the same): tests check {@linkcode openSocketSets}.
+ *
+ * A handler that throws stops the set's polling; the error surfaces as an
+ * unhandled rejection (in a worker: its `error` event).
  *
  * Sends are queued and flushed at the end of the current turn (a microtask),
  * or at the end of a receive drain, or by {@linkcode UdpSocketSet.flush}:
@@ -32,8 +42,11 @@
  * {@linkcode readProcUdpDrops} reads the `drops` column of `/proc/net/udp`
  * for a list of ports (see {@linkcode UdpSocketSet.ports}) at any time.
  *
- * Needs `--allow-ffi` (FFI is stable in Deno 2; no `--unstable-ffi`).
- * x86_64 Linux only (struct layouts).
+ * Needs `--allow-ffi` (FFI is stable in Deno 2; no `--unstable-ffi`), which
+ * also grants everything libc can do. x86_64 Linux only (struct layouts).
+ * The sockets belong to the process, not to the isolate: a Web Worker that
+ * is terminated without {@linkcode UdpSocketSet.closeAll} leaves its ports
+ * bound (and one pool thread blocked) until the process exits.
  *
  * @module
  */
@@ -121,7 +134,18 @@ export interface UdpSocketSetOptions {
    * long (plus one round). 0 turns it off. @default {1000}
    */
   readonly repollBudgetUs?: number;
+  /**
+   * Called at flush for every queued datagram the kernel refused (after it
+   * was counted in `sendDropped` or `sendErrors`), with the sending socket,
+   * the destination port and the errno: exact per-datagram accounting
+   * without a promise per send (e.g. a proxy counting delivered copies per
+   * destination).
+   */
+  readonly onSendError?: SendErrorHandler;
 }
+
+/** See {@linkcode UdpSocketSetOptions.onSendError}. */
+export type SendErrorHandler = (handle: number, toPort: number, errno: number) => void;
 
 /**
  * Called for every datagram a set receives. `bytes` is a view into the
@@ -257,6 +281,7 @@ export class UdpSocketSet {
   readonly #maxDrain: number;
   readonly #coalesceUs: number;
   readonly #repollUs: number;
+  readonly #onSendError: SendErrorHandler | undefined;
 
   // The one buffer and its views.
   readonly #u8: Uint8Array<ArrayBuffer>;
@@ -350,6 +375,7 @@ export class UdpSocketSet {
     this.#maxDrain = positive("maxPerSocketDrain", 256);
     this.#coalesceUs = positive("coalesceUs", 0, 0);
     this.#repollUs = positive("repollBudgetUs", 1000, 0);
+    this.#onSendError = options.onSendError;
     const B = this.#recvBatch, S = this.#sendSlots;
 
     // Layout: recv msgs, iovs, addrs, cmsgs | send msgs, iovs, addrs | events | scratch | recv payload | send arena.
@@ -769,6 +795,10 @@ export class UdpSocketSet {
         this.#sendErrors++;
       }
       if (this.#tracked > 0) this.#rejecters[k]?.(new SocketError("sendmmsg", errno));
+      if (this.#onSendError) {
+        const addr = this.#sendAddrOff + k * SOCKADDR_IN_SIZE;
+        this.#onSendError(h, (this.#u8[addr + 2]! << 8) | this.#u8[addr + 3]!, errno);
+      }
       k++;
     }
   }

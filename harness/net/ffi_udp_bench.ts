@@ -31,6 +31,9 @@
  *   re-polling off (`rp0`/`repoll0`, what re-polling buys) and, given
  *   `--coalesce N`, with coalescing.
  *
+ * `FFI_BENCH_DEBUG=1` prints the FFI relay set's totals (wakeups, re-polls,
+ * syscalls) to stderr when it closes.
+ *
  * @module
  */
 

@@ -36,7 +36,7 @@ export async function writeReportSafely(dir: string, build: () => Promise<Report
   }
 }
 
-/** Runs `fn` with Ctrl-C and SIGTERM turned into an abort of the signal it receives. */
+/** Runs `fn` with SIGINT (Ctrl-C), SIGTERM and SIGHUP turned into an abort of the signal it receives. */
 export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, onInterrupt?: () => void): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => {
@@ -46,11 +46,13 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, 
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGHUP", onSignal);
   try {
     return await fn(controller.signal);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGHUP", onSignal);
   }
 }
 

@@ -6,8 +6,10 @@
  * @module
  */
 
-import { forEachLine, writeLineSync } from "../os/child.ts";
+import { forEachLine, leaveParentGroup, writeLineSync } from "../os/child.ts";
 import { serveShard } from "./shard_host.ts";
+
+leaveParentGroup();
 
 const deliver = serveShard(writeLineSync, () => Deno.exit(0));
 await forEachLine(Deno.stdin.readable, (line) => deliver(JSON.parse(line)));

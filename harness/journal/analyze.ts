@@ -213,6 +213,7 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
   const perCrash = detectionPerCrash(record).map((c) => ({ ...c, address: addressOf.get(c.member) ?? "" }));
   const n = noise(record);
   const interrupted = j.end?.interrupted ?? false;
+  const reason = j.end ? j.end.reason : "killed";
   const error = j.end ? j.end.error : "the run ended without finishing its journal (killed?)";
   const kind = kindOf(sc.detector);
   const ctx = kindContext(sc);
@@ -221,10 +222,11 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
     harnessVersion: j.header.harnessVersion,
     scenario: sc.name,
     description: sc.description,
-    complete: !interrupted && error === null,
+    complete: reason === null,
     interrupted,
+    reason,
     error,
-    faithful: n.faithful,
+    faithful: n.faithful && reason === null,
     startedAt: j.header.startedAt,
     wallSeconds: record.noise.wallRealMs / 1000,
     config: configBlock(sc.gossip, {

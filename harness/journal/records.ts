@@ -105,6 +105,8 @@ export interface EndLine {
   readonly type: "end";
   /** Nominal ms measured (start to quiesce). */
   readonly t: number;
+  /** Why the run ended early, or null when it ran its full length. */
+  readonly reason: "interrupted" | "deadline" | "error" | null;
   /** Ctrl-C, SIGTERM or an abort ended the run early. */
   readonly interrupted: boolean;
   /** The harness failure that ended the run, or null. */

@@ -218,7 +218,7 @@ function denoRelay(memberPorts: number[]): Relay {
   return {
     ports: [...proxy.publicPorts],
     counts: () => {
-      const c = proxy.counters({ links: false });
+      const c = proxy.countersNow({ links: false });
       return { received: c.fromMember.reduce((a, b) => a + b, 0), relayed: c.toMember.reduce((a, b) => a + b, 0) };
     },
     close: () => proxy.close(),

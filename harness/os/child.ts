@@ -44,6 +44,7 @@ export function spawnDeno(main: URL): Deno.ChildProcess {
       `--config=${CONFIG.pathname}`,
       "--unstable-net",
       "--allow-net=127.0.0.1",
+      "--allow-ffi",
       `--v8-flags=${V8_FLAGS}`,
       main.href,
     ],
@@ -60,4 +61,22 @@ export function lineWriter(child: Deno.ChildProcess): { send(value: unknown): Pr
     send: (value) => writer.write(encoder.encode(JSON.stringify(value) + "\n")),
     close: () => writer.close().catch(() => {}),
   };
+}
+
+/**
+ * Moves this (child) process into a process group of its own, in the
+ * harness's session. Two things follow: a signal sent to the harness's
+ * group (Ctrl-C, `kill -TERM -PGID`, `timeout`) does not reach the child
+ * before the harness has collected it; and if the harness dies while this
+ * child is stopped (a paused member), its group is orphaned and the kernel
+ * sends it SIGHUP and SIGCONT, which end it, instead of leaving it stopped
+ * forever with its ports bound. A running child ends when its stdin closes.
+ */
+export function leaveParentGroup(): void {
+  const libc = Deno.dlopen("libc.so.6", { setpgid: { parameters: ["i32", "i32"], result: "i32" } } as const);
+  try {
+    libc.symbols.setpgid(0, 0);
+  } finally {
+    libc.close();
+  }
 }

@@ -11,6 +11,9 @@
 import { MinHeap } from "../../lib/core/_min_heap.ts";
 import { absNowMs } from "./clock.ts";
 
+/** The longest delay `setTimeout` takes without overflowing. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 interface Entry<T> {
   at: number;
   seq: number;
@@ -60,8 +63,9 @@ export class DeadlineQueue<T> {
     const top = this.#heap.peek();
     if (!top || this.#stopped) return;
     this.#armedAt = top.at;
-    // setTimeout counts whole milliseconds; round up so the wake is not early.
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, Math.ceil(top.at - absNowMs())));
+    // setTimeout counts whole milliseconds; round up so the wake is not early. A wait beyond setTimeout's
+    // range (2^31 - 1 ms, about 24.8 days) wakes early and re-arms instead of firing at once.
+    this.#timer = setTimeout(() => this.#fire(), Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(top.at - absNowMs()))));
   }
 
   #fire(): void {

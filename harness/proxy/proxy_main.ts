@@ -6,9 +6,11 @@
  * @module
  */
 
-import { forEachLine, writeLineSync } from "../os/child.ts";
+import { forEachLine, leaveParentGroup, writeLineSync } from "../os/child.ts";
 import { serveRequests } from "../os/channel.ts";
 import { UdpProxy } from "./udp_proxy.ts";
+
+leaveParentGroup();
 
 let proxy: UdpProxy | undefined;
 

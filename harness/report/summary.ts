@@ -37,6 +37,20 @@ export function renderSummary(r: RunResult, outDir: string): string {
   const c = r.config;
   const lines: string[] = [];
   const n = r.noise;
+  if (!r.complete) {
+    lines.push(
+      yellow(
+        bold(
+          r.reason === "interrupted"
+            ? "INTERRUPTED"
+            : r.reason === "deadline"
+            ? "DEADLINE PASSED (overloaded)"
+            : "FAILED",
+        ),
+      ) +
+        yellow(` — partial results${r.error ? `: ${r.error}` : ""}`),
+    );
+  }
   if (r.faithful) {
     lines.push(
       green(bold("FAITHFUL")) +
@@ -47,17 +61,13 @@ export function renderSummary(r: RunResult, outDir: string): string {
         ),
     );
   } else {
+    const why = [...(r.complete ? [] : ["the run did not complete"]), ...n.reasons];
     lines.push(
-      red(bold("NOT FAITHFUL: ")) + red(n.reasons.join("; ")) +
+      red(bold("NOT FAITHFUL: ")) + red(why.join("; ")) +
         red(" — do not use these figures as a baseline"),
     );
   }
-  if (!r.complete) {
-    lines.push(
-      yellow(bold(r.interrupted ? "INTERRUPTED" : "FAILED")) +
-        yellow(` — partial results${r.error ? `: ${r.error}` : ""}`),
-    );
-  }
+
   lines.push(
     bold(`${r.scenario}`) +
       ` · ${c.n} members · seed ${c.seed} · ` +

@@ -61,9 +61,15 @@ export interface RunResult {
   readonly complete: boolean;
   /** True when Ctrl-C or an abort signal ended the run early. */
   readonly interrupted: boolean;
+  /**
+   * Why the run is not complete: `interrupted` (a signal), `deadline` (it
+   * overran its hard deadline: overloaded), `error` (a harness failure) or
+   * `killed` (the journal ends without its last line); null when complete.
+   */
+  readonly reason: "interrupted" | "deadline" | "error" | "killed" | null;
   /** The harness failure that ended the run, if any. */
   readonly error: string | null;
-  /** The noise floor's verdict (see `noise.reasons`). */
+  /** The noise floor's verdict (see `noise.reasons`); never true for an incomplete run. */
   readonly faithful: boolean;
   /** When the run started (ISO 8601). */
   readonly startedAt: string;

@@ -22,6 +22,7 @@ import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { JOURNAL_VERSION } from "../journal/records.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { absNowMs, RunClock } from "../os/clock.ts";
+import { DeadlineQueue } from "../os/deadline_queue.ts";
 import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "../os/readings.ts";
 import type { FaultInjector } from "../proxy/injector.ts";
 import { ProxyProcess } from "../proxy/proxy_process.ts";
@@ -61,10 +62,38 @@ export interface RunOptions {
   readonly harnessVersion?: string;
   /** Receives every finished episode (merged over shards) when the scenario measures them. */
   readonly episodeSink?: EpisodeRecord[];
+  /** Real ms after which the run is cut short (`reason: "deadline"`). @default {runDeadlineMs(scenario)} */
+  readonly deadlineMs?: number;
 }
 
 /** Settle time after the schedule stops before counters are read (real ms). */
 const DRAIN_MS = 150;
+/** How long each teardown step may take when the run is cut short (real ms): the whole teardown stays within a few seconds. */
+const CUT_STEP_MS = 1500;
+/** How long each teardown step may take after a complete run (real ms). */
+const STEP_MS = 20_000;
+
+/** Why a run ended early. */
+export type EndReason = "interrupted" | "deadline" | "error";
+
+/**
+ * The hard deadline of a run (real ms from its start): its nominal length
+ * divided by the speed-up, plus max(30 s, 10% of that). A run still going
+ * then is overloaded; it stops with `reason: "deadline"`.
+ */
+export function runDeadlineMs(sc: Pick<Scenario, "durationMs" | "recoveryMs" | "speedup">): number {
+  const real = (sc.durationMs + sc.recoveryMs) / sc.speedup;
+  return real + Math.max(30_000, 0.1 * real);
+}
+
+/** `promise`, or `fallback` after `ms` (the promise's later outcome is ignored). */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.catch(() => fallback),
+    new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /** A run that failed part-way: the partial result was still written. */
 export class RunFailedError extends Error {
@@ -119,7 +148,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let detections = 0;
   let lastLateness = 0;
   let interrupted = false;
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const timeline = new DeadlineQueue<() => void>((fire) => fire());
+  let reason: EndReason | null = null;
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   const totalMs = sc.durationMs + sc.recoveryMs;
   const progress = (phase: RunProgress["phase"]) =>
@@ -217,7 +247,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     // The fault schedule: each action at its time, in order; heals sort first at equal times.
     let chain = Promise.resolve();
     for (const action of sc.actions) {
-      timers.push(setTimeout(() => {
+      timeline.push(clock.toAbs(action.atMs), () => {
         chain = chain.then(async () => {
           try {
             const at = await execute(action, fleet, injector!);
@@ -230,7 +260,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
             failFatal(error instanceof Error ? error : new Error(String(error)));
           }
         });
-      }, Math.max(0, clock.toAbs(action.atMs) - absNowMs())));
+      });
     }
 
     progressTimer = setInterval(() => progress("running"), 500);
@@ -238,23 +268,31 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       if (options.signal?.aborted) resolve();
       options.signal?.addEventListener("abort", () => resolve(), { once: true });
     });
-    let endTimer: ReturnType<typeof setTimeout> | undefined;
-    const ended = new Promise<void>((resolve) => {
-      endTimer = setTimeout(resolve, Math.max(0, clock!.toAbs(totalMs) - absNowMs()));
+    const ended = new Promise<"end" | "deadline">((resolve) => {
+      timeline.push(clock!.toAbs(totalMs), () => resolve("end"));
+      timeline.push(wallStart + (options.deadlineMs ?? runDeadlineMs(sc)), () => resolve("deadline"));
     });
-    await Promise.race([ended, aborted, fatalPromise]);
-    clearTimeout(endTimer);
+    const how = await Promise.race([
+      ended,
+      aborted.then(() => "abort" as const),
+      fatalPromise.then(() => "fatal" as const),
+    ]);
+    if (how === "deadline") reason = "deadline";
     interrupted = options.signal?.aborted === true && !fatal;
+    if (interrupted) reason = "interrupted";
   } catch (error) {
     fatal ??= error instanceof Error ? error : new Error(String(error));
   } finally {
     clearInterval(progressTimer);
-    for (const t of timers) clearTimeout(t);
+    timeline.stop();
   }
+  if (fatal) reason = "error";
+  // Cut short: every teardown step gets a short budget, so the run ends within seconds whatever the load.
+  const stepMs = reason === null ? STEP_MS : CUT_STEP_MS;
   // An interrupted or failed run still leaves no member paused or black-holed.
-  if (clock && (interrupted || fatal)) {
-    await injector?.healAll().catch(() => {});
-    for (const m of paused) await fleet.control(m, "resume").catch(() => {});
+  if (clock && reason !== null) {
+    if (injector) await within(injector.healAll(), stepMs, 0);
+    await within(Promise.all([...paused].map((m) => fleet.control(m, "resume"))), stepMs, []);
   }
 
   // Tear down: stop the schedule, let in-flight datagrams land, read the counts, close everything.
@@ -262,25 +300,33 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let endNominal = clock?.nominalNow() ?? 0;
   let proxyAfter: ProcessUsage | null = null;
   try {
-    if (clock && !fatal) {
-      await fleet.quiesce();
+    if (clock && reason !== "error") {
+      await within(fleet.quiesce(), stepMs, undefined);
       endNominal = clock.nominalNow();
-      await sleep(DRAIN_MS);
-      if (injector) journal.write({ type: "proxy", counters: await injector.counters({ links: false }) });
-      proxyAfter = (await injector?.usage()) ?? null;
-      journal.write({ type: "fleet", ...(await fleet.stop()) });
+      if (reason === null) await sleep(DRAIN_MS);
+      const counters = injector ? await within(injector.counters({ links: false }), stepMs, null) : null;
+      if (counters) journal.write({ type: "proxy", counters });
+      proxyAfter = injector ? await within(injector.usage(), stepMs, null) : null;
+      const final = await within(fleet.stop(), stepMs, null);
+      if (final) journal.write({ type: "fleet", ...final });
     }
   } catch (error) {
     fatal ??= error instanceof Error ? error : new Error(String(error));
+    reason = "error";
   }
   const harnessAfter = selfUsage();
-  await fleet.terminate();
-  await injector?.close().catch(() => {});
+  await within(fleet.terminate(), stepMs, undefined);
+  if (injector) await within(injector.close(), stepMs, undefined);
   journal.write({
     type: "end",
     t: r3(endNominal),
+    reason,
     interrupted,
-    error: fatal ? (fatal.message || String(fatal)) : null,
+    error: fatal
+      ? (fatal.message || String(fatal))
+      : reason === "deadline"
+      ? "the run passed its deadline (overloaded)"
+      : null,
     wallRealMs: absNowMs() - wallStart,
     cores: navigator.hardwareConcurrency,
     after: { snmp: readUdpSnmp(), harness: harnessAfter, proxy: proxyAfter },

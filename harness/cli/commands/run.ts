@@ -170,6 +170,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else console.log(renderSummary(result, outDir));
         if (result.interrupted) ctx.exitCode = 130;
+        else if (!result.complete) ctx.exitCode = 1;
       } catch (error) {
         progress.stop();
         if (error instanceof PortInUseError) {

@@ -24,6 +24,7 @@ export const FLEET_COUNTERS = [
   "recvDatagrams",
   "malformed",
   "sendErrors",
+  "foreign",
 ] as const;
 /** One of {@linkcode FLEET_COUNTERS}. */
 export type FleetCounter = typeof FLEET_COUNTERS[number];

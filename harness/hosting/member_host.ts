@@ -23,6 +23,8 @@ export class MemberCounters {
   readonly recvDatagrams: Float64Array;
   readonly malformed: Float64Array;
   readonly sendErrors: Float64Array;
+  /** Datagrams from an address that is not the proxy's (counted and dropped unread). */
+  readonly foreign: Float64Array;
   constructor(size: number) {
     this.sentBytes = new Float64Array(size);
     this.sentDatagrams = new Float64Array(size);
@@ -30,6 +32,7 @@ export class MemberCounters {
     this.recvDatagrams = new Float64Array(size);
     this.malformed = new Float64Array(size);
     this.sendErrors = new Float64Array(size);
+    this.foreign = new Float64Array(size);
   }
   /** Plain arrays, for posting. */
   snapshot(): {
@@ -39,6 +42,7 @@ export class MemberCounters {
     recvDatagrams: number[];
     malformed: number[];
     sendErrors: number[];
+    foreign: number[];
   } {
     return {
       sentBytes: Array.from(this.sentBytes),
@@ -47,6 +51,7 @@ export class MemberCounters {
       recvDatagrams: Array.from(this.recvDatagrams),
       malformed: Array.from(this.malformed),
       sendErrors: Array.from(this.sendErrors),
+      foreign: Array.from(this.foreign),
     };
   }
 }
@@ -67,6 +72,8 @@ export class MemberHost {
     readonly scheduler: Scheduler,
     readonly counters: MemberCounters,
     readonly onEvents: (slot: number, events: readonly DetectorEvent[]) => void,
+    /** Whether a datagram's source is the proxy (any member's public address or its broadcast address). */
+    readonly fromProxy: (from: MemberId) => boolean = () => true,
   ) {}
 
   /** Starts receiving and arms the first deadline. */
@@ -115,6 +122,11 @@ export class MemberHost {
 
   #receive(from: MemberId, bytes: Uint8Array): void {
     if (this.#stopped) return;
+    // A member's private port is the proxy's to deliver to: anything else is foreign, counted and never read.
+    if (!this.fromProxy(from)) {
+      this.counters.foreign[this.slot]!++;
+      return;
+    }
     if (this.#paused) {
       // The transport reuses its buffer: keep a copy until resume.
       this.#held.push({ from, bytes: bytes.slice() });

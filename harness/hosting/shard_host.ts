@@ -87,7 +87,7 @@ function makeHost(
   const kind = kindOf(cfg.kind);
   if (!kind.create) throw new RangeError(`member kind '${cfg.kind}' is not hosted by the harness`);
   const detector = kind.create(cfg.settings, member);
-  return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents);
+  return new MemberHost(slot, detector, transport, clock, scheduler!, counters!, onEvents, fromProxy);
 }
 
 async function control(action: MemberAction, index: number): Promise<void> {
@@ -115,6 +115,11 @@ async function control(action: MemberAction, index: number): Promise<void> {
       return;
     }
   }
+}
+
+/** The proxy's addresses: every member's public address and the broadcast address. */
+function fromProxy(from: number): boolean {
+  return started!.indexOf.has(from) || from === started!.broadcastId;
 }
 
 function onEvents(slot: number, events: readonly DetectorEvent[]): void {

@@ -71,6 +71,7 @@ export interface ShardCounters {
   readonly recvDatagrams: number[];
   readonly malformed: number[];
   readonly sendErrors: number[];
+  readonly foreign: number[];
 }
 
 /** The answer to `stop`. */

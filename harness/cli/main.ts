@@ -19,7 +19,8 @@ import { revalidate, runValidation, validationScenario } from "../studies/valida
 import { recomposeClaims, runClaims } from "../studies/claims.ts";
 import { measureProxyCost } from "../studies/proxy_cost.ts";
 import { findFastestFaithful } from "../studies/fastest.ts";
-import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS, runComparison } from "../studies/compare.ts";
+import { runComparison } from "../studies/compare.ts";
+import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS } from "../studies/compare_variants.ts";
 import { type Report, runReport, suiteReport, writeReport } from "../report/html_report.ts";
 import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "../studies/bench.ts";
 import { BENCH_SUITE } from "../../scenarios/bench_suite.ts";

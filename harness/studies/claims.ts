@@ -12,7 +12,7 @@ import { epidemicCurve, roundsToFraction } from "../../lib/model/epidemic.ts";
 import { roundsForMistake } from "../../lib/model/gossip_markov.ts";
 import type { RunProgress } from "../run/run.ts";
 import { runScenario } from "../run/run.ts";
-import { infectionOf, type InfectionSummary } from "./compare.ts";
+import { infectionOf, type InfectionSummary } from "./infection.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic } from "../os/files.ts";
 import { resolveScenario } from "../scenario/mod.ts";

@@ -16,7 +16,7 @@ import { SCENARIOS } from "../../scenarios/mod.ts";
 import { createProgress } from "./progress.ts";
 import { renderSummary, renderValidation } from "../report/summary.ts";
 import { revalidate, runValidation, validationScenario } from "../studies/validate_run.ts";
-import { recomposeClaims, runClaims } from "../studies/claims.ts";
+import { recomposeClaims, runClaims } from "../studies/claims_runs.ts";
 import { measureProxyCost } from "../studies/proxy_cost.ts";
 import { findFastestFaithful } from "../studies/fastest.ts";
 import { runComparison } from "../studies/compare.ts";

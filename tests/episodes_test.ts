@@ -1,7 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { EpisodeTracker } from "../harness/metrics/episodes.ts";
 import { validate } from "../harness/studies/validation.ts";
-import { composeClaims, renderClaimsMarkdown } from "../harness/studies/claims.ts";
+import { composeClaims } from "../harness/studies/claims.ts";
+import { renderClaimsMarkdown } from "../harness/studies/claims_markdown.ts";
 import { Histogram } from "../lib/core/histogram.ts";
 
 Deno.test("EpisodeTracker times learns against origins, including learns that arrive before their origin", () => {

@@ -1,13 +1,11 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import {
-  bandwidth,
-  detectionPerCrash,
-  levelBandwidth,
-  mistakes,
-  proxyReport,
-  remerges,
-  type RunRecord,
-} from "../harness/metrics/metrics.ts";
+import { bandwidth } from "../harness/metrics/bandwidth.ts";
+import { detectionPerCrash } from "../harness/metrics/detection.ts";
+import { levelBandwidth } from "../harness/metrics/levels.ts";
+import { mistakes } from "../harness/metrics/mistakes.ts";
+import { proxyReport } from "../harness/metrics/proxy_report.ts";
+import type { RunRecord } from "../harness/metrics/record.ts";
+import { remerges } from "../harness/metrics/remerge.ts";
 import type { ProxyCounters } from "../harness/proxy/books.ts";
 import { poissonInterval } from "../lib/core/stats.ts";
 

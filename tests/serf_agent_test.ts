@@ -1,12 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { absNowMs } from "../harness/os/clock.ts";
-import {
-  allocateLoopbackPorts,
-  ensureSerf,
-  type SerfAgent,
-  serfAgentArgs,
-  spawnSerfAgent,
-} from "../harness/external/serf_agent.ts";
+import { type SerfAgent, spawnSerfAgent } from "../harness/external/serf_agent.ts";
+import { allocateLoopbackPorts, ensureSerf, serfAgentArgs } from "../harness/external/serf_args.ts";
 import { SerfRpcClient } from "../harness/external/serf_rpc.ts";
 import { isAcceptedClientLine, parseSerfLogLine, serfLogTimeMs } from "../harness/external/serf_log.ts";
 

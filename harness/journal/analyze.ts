@@ -11,23 +11,21 @@ import { Histogram } from "../../lib/core/histogram.ts";
 
 import { partitionCuts } from "../faults/schedule.ts";
 import { kindOf } from "../members/registry.ts";
-import {
-  bandwidth,
-  type BandwidthSample,
-  broadcastReport,
-  detectionPerCrash,
-  type DownInterval,
-  levelBandwidth,
-  type MemberTotals,
-  mistakes,
-  noise,
-  type PartitionInterval,
-  proxyReport,
-  type RecordedEvent,
-  remerges,
-  type RunRecord,
-  spread,
-} from "../metrics/metrics.ts";
+import { bandwidth } from "../metrics/bandwidth.ts";
+import { detectionPerCrash, spread } from "../metrics/detection.ts";
+import { broadcastReport, levelBandwidth } from "../metrics/levels.ts";
+import { mistakes } from "../metrics/mistakes.ts";
+import { noise } from "../metrics/noise.ts";
+import { proxyReport } from "../metrics/proxy_report.ts";
+import type {
+  BandwidthSample,
+  DownInterval,
+  MemberTotals,
+  PartitionInterval,
+  RecordedEvent,
+  RunRecord,
+} from "../metrics/record.ts";
+import { remerges } from "../metrics/remerge.ts";
 import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
 import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult } from "../run/result.ts";

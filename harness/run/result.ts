@@ -7,17 +7,13 @@
  */
 
 import type { GossipConfig } from "../../lib/basic/config.ts";
-import type {
-  Bandwidth,
-  BroadcastReport,
-  CrashDetection,
-  LevelBandwidth,
-  Mistakes,
-  Noise,
-  ProxyReport,
-  Remerge,
-  Spread,
-} from "../metrics/metrics.ts";
+import type { Bandwidth } from "../metrics/bandwidth.ts";
+import type { CrashDetection, Spread } from "../metrics/detection.ts";
+import type { BroadcastReport, LevelBandwidth } from "../metrics/levels.ts";
+import type { Mistakes } from "../metrics/mistakes.ts";
+import type { Noise } from "../metrics/noise.ts";
+import type { ProxyReport } from "../metrics/proxy_report.ts";
+import type { Remerge } from "../metrics/remerge.ts";
 import type { MachineFacts } from "../os/readings.ts";
 import type { Fault } from "../faults/schedule.ts";
 import type { DetectorName } from "../members/registry.ts";

@@ -1,8 +1,9 @@
 /**
- * The claims report: each quantitative claim of the reference's sections 2
- * and 6 confronted with a measurement on real sockets, with a verdict, or
- * with the reason it cannot be measured faithfully here. Runs a fixed set
- * of validations and crash runs, then writes `claims.md` and `claims.json`.
+ * The claims: each quantitative claim of the reference's sections 2 and 6,
+ * what the model says about it, and the verdict the measurements give it
+ * (or the reason it cannot be measured faithfully here). Composing them is
+ * pure; `claims_runs.ts` runs the measurements they read and
+ * `claims_markdown.ts` renders the report.
  *
  * @module
  */
@@ -10,13 +11,8 @@
 import { fullRoundsForMistake } from "../../lib/model/appendix_a.ts";
 import { epidemicCurve, roundsToFraction } from "../../lib/model/epidemic.ts";
 import { roundsForMistake } from "../../lib/model/gossip_markov.ts";
-import type { RunProgress } from "../run/run.ts";
-import { runScenario } from "../run/run.ts";
-import { infectionOf, type InfectionSummary } from "./compare.ts";
-import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../os/files.ts";
-import { resolveScenario } from "../scenario/mod.ts";
-import { runValidation, type ValidationFile } from "./validate_run.ts";
+import type { InfectionSummary } from "./infection.ts";
+import type { ValidationFile } from "./validate_run.ts";
 
 /** A claim's verdict. */
 export const CLAIM_VERDICTS = ["holds", "does not hold", "inconclusive", "not measured"] as const;
@@ -43,26 +39,6 @@ export interface Claim {
   readonly runs: readonly string[];
 }
 
-/** Options of {@linkcode runClaims}. */
-export interface ClaimsOptions {
-  /** Output directory (each run gets a subdirectory). */
-  readonly outDir: string;
-  /** Multiplies every run's episode count (0.1 for a quick look). @default {1} */
-  readonly scale?: number;
-  /** Time compression of every run. @default {10} */
-  readonly speedup?: number;
-  /** Seed. @default {1} */
-  readonly seed?: number;
-  /** Called with each run's name before it starts, and its progress. */
-  readonly onRun?: (name: string, index: number, total: number) => void;
-  /** Progress of the current run. */
-  readonly onProgress?: (p: RunProgress) => void;
-  /** Aborting stops after the current run; claims not yet measured say so. */
-  readonly signal?: AbortSignal;
-  /** Recorded in results. */
-  readonly harnessVersion?: string;
-}
-
 /** The report. */
 export interface ClaimsReport {
   /** Layout version. */
@@ -77,28 +53,18 @@ export interface ClaimsReport {
   readonly claims: readonly Claim[];
 }
 
-interface ValidationSpec {
-  readonly name: string;
-  readonly members: number;
-  readonly failed: number;
-  readonly loss: number;
-  readonly episodes: number;
+/** Group sizes of the crash runs (`crash-n<size>`) the detection-growth claim reads. */
+export const CRASH_SIZES = [25, 50, 100, 200] as const;
+
+/** What the claims read from one crash run (`crash-n<size>`). */
+export interface CrashRunDetection {
+  /** Median detection latency of the crash (nominal ms), or null if none. */
+  readonly medianMs: number | null;
+  /** Faithful and complete. */
+  readonly faithful: boolean;
+  /** The run's T_fail (nominal ms). */
+  readonly tFailMs: number;
 }
-
-const VALIDATIONS: readonly ValidationSpec[] = [
-  { name: "v-n25", members: 25, failed: 1, loss: 0, episodes: 6000 },
-  { name: "v-n50", members: 50, failed: 1, loss: 0, episodes: 20000 },
-  { name: "v-n50-loss10", members: 50, failed: 1, loss: 0.1, episodes: 20000 },
-  { name: "v-n50-loss50", members: 50, failed: 1, loss: 0.5, episodes: 8000 },
-  { name: "v-n50-f25", members: 50, failed: 25, loss: 0, episodes: 8000 },
-  { name: "v-n100", members: 100, failed: 1, loss: 0, episodes: 8000 },
-  { name: "v-n200", members: 200, failed: 1, loss: 0, episodes: 5000 },
-];
-
-const CRASH_SIZES = [25, 50, 100, 200] as const;
-
-/** The push and pull runs (same group, same seed) for the second-half claim. */
-const STYLE_RUNS = [{ name: "push-n200", style: "push" }, { name: "pull-n200", style: "pull" }] as const;
 
 /** A style run's infection curve and whether it was faithful. */
 export interface StyleInfection {
@@ -117,98 +83,21 @@ function fmt(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(digits);
 }
 
-/** Runs every measurement and writes claims.md and claims.json. */
-export async function runClaims(options: ClaimsOptions): Promise<ClaimsReport> {
-  const speedup = options.speedup ?? 10;
-  const scale = options.scale ?? 1;
-  const seed = options.seed ?? 1;
-  const startedAt = new Date().toISOString();
-  const started = performance.now();
-  await Deno.mkdir(options.outDir, { recursive: true });
-  const total = VALIDATIONS.length + CRASH_SIZES.length + STYLE_RUNS.length;
-  let index = 0;
-  const v = new Map<string, ValidationFile>();
-  for (const spec of VALIDATIONS) {
-    if (options.signal?.aborted) break;
-    options.onRun?.(spec.name, index++, total);
-    const { file } = await runValidation({
-      members: spec.members,
-      failed: spec.failed,
-      loss: spec.loss,
-      episodes: Math.max(200, Math.round(spec.episodes * scale)),
-      speedup,
-      seed,
-      outDir: `${options.outDir}/${spec.name}`,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
-    });
-    v.set(spec.name, file);
-  }
-  const detection = new Map<number, { medianMs: number | null; faithful: boolean; tFailMs: number }>();
-  for (const n of CRASH_SIZES) {
-    if (options.signal?.aborted) break;
-    options.onRun?.(`crash-n${n}`, index++, total);
-    const scenario = resolveScenario({
-      name: `crash-n${n}`,
-      members: n,
-      duration: { tGossip: 25, tFail: 1 },
-      crashes: [{ member: 1, at: { tGossip: 8 } }],
-      speedup,
-      seed,
-    });
-    const result = await runScenario({
-      scenario,
-      outDir: `${options.outDir}/crash-n${n}`,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
-    });
-    detection.set(n, {
-      medianMs: result.crashes[0]?.detection.medianMs ?? null,
-      faithful: result.faithful && result.complete,
-      tFailMs: scenario.gossip.tFailMs,
-    });
-  }
-  const styles = new Map<string, StyleInfection>();
-  for (const run of STYLE_RUNS) {
-    if (options.signal?.aborted) break;
-    options.onRun?.(run.name, index++, total);
-    const result = await runScenario({
-      scenario: resolveScenario({
-        name: run.name,
-        members: 200,
-        duration: { tGossip: 60 },
-        measureEpisodes: true,
-        episodeHorizon: { tGossip: 30 },
-        dissemination: run.style,
-        speedup,
-        seed,
-      }),
-      outDir: `${options.outDir}/${run.name}`,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
-    });
-    styles.set(run.name, { infection: infectionOf(result), faithful: result.faithful && result.complete });
-  }
-  const claims = composeClaims(v, detection, styles);
-  const report: ClaimsReport = {
-    schemaVersion: 1,
-    startedAt,
-    wallSeconds: (performance.now() - started) / 1000,
-    settings: { speedup, scale, seed },
-    claims,
-  };
-  await writeJsonAtomic(`${options.outDir}/claims.json`, report);
-  await Deno.writeTextFile(`${options.outDir}/claims.md`, renderClaimsMarkdown(report));
-  return report;
+/** A claim's verdict: not measured without its runs, inconclusive when they are not, else whether it holds. */
+function verdictOf(evidence: { measured: boolean; conclusive: boolean; holds: boolean }): ClaimVerdict {
+  return !evidence.measured
+    ? "not measured"
+    : !evidence.conclusive
+    ? "inconclusive"
+    : evidence.holds
+    ? "holds"
+    : "does not hold";
 }
 
 /** Builds the claims from the measurements (pure). */
 export function composeClaims(
   v: ReadonlyMap<string, ValidationFile>,
-  detection: ReadonlyMap<number, { medianMs: number | null; faithful: boolean; tFailMs: number }>,
+  detection: ReadonlyMap<number, CrashRunDetection>,
   styles: ReadonlyMap<string, StyleInfection> = new Map(),
 ): Claim[] {
   const claims: Claim[] = [];
@@ -234,13 +123,11 @@ export function composeClaims(
         : `median detection / (n ln n): ${sizes.map((n, i) => `n=${n}: ${ratios[i]!.toFixed(4)}`).join(", ")} (spread ${
           fmt(spread)
         }×)`,
-      verdict: sizes.length < 3
-        ? "not measured"
-        : !allFaithful
-        ? "inconclusive"
-        : spread! < 1.5
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: sizes.length >= 3,
+        conclusive: allFaithful,
+        holds: spread !== null && spread < 1.5,
+      }),
       reasoning:
         "One crash by proxy per size, B = 250 B/s, T_fail from the model for P_mistake 1e-3. The claim holds if median detection divided by n ln n stays within a factor 1.5 across a 8x range of n (a factor n^2 or n would move it by more than 2x).",
       runs: CRASH_SIZES.map((n) => `crash-n${n}`),
@@ -267,13 +154,11 @@ export function composeClaims(
       measured: `time for the measured per-episode miss rate to fall to ${level}: ${fmt(t0)} s without loss, ${
         fmt(t10)
       } s with 10% loss (+${fmt(delta)} s)`,
-      verdict: missing(...names).length > 0
-        ? "not measured"
-        : !conclusive(...names)
-        ? "inconclusive"
-        : delta !== null && delta <= 5
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: missing(...names).length === 0,
+        conclusive: conclusive(...names),
+        holds: delta !== null && delta <= 5,
+      }),
       reasoning:
         "Compares when the measured miss probability of one heartbeat falls to 1e-3 with and without loss (the model's T at that level moves by the amount shown). 'A few seconds' is read as at most 5 s.",
       runs: names,
@@ -299,13 +184,11 @@ export function composeClaims(
       measured: `time for the measured miss rate to fall to ${level}: ${fmt(ta)} s with f = 1, ${
         fmt(tb)
       } s with f = 25 (ratio ${fmt(ratio)})`,
-      verdict: missing(...names).length > 0
-        ? "not measured"
-        : !conclusive(...names)
-        ? "inconclusive"
-        : ratio !== null && ratio < 2
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: missing(...names).length === 0,
+        conclusive: conclusive(...names),
+        holds: ratio !== null && ratio < 2,
+      }),
       reasoning:
         "The failed members are black-holed from the start (the model's f); the ratio of the times at which a heartbeat has reached every live member with the same confidence stands in for the ratio of T_fail.",
       runs: names,
@@ -348,13 +231,7 @@ export function composeClaims(
         }` +
         (p.interval ? ` [${p.interval[0].toExponential(1)}, ${p.interval[1].toExponential(1)}]` : "")
       ).join("; ") + (spread !== null ? ` (spread ${spread.toFixed(1)}x)` : ""),
-      verdict: present.length < 3
-        ? "not measured"
-        : !conclusive(...present)
-        ? "inconclusive"
-        : overlap
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({ measured: present.length >= 3, conclusive: conclusive(...present), holds: overlap }),
       reasoning:
         `At each n, the row where the model's P_mistake (N q) first drops to ${target} (smaller targets give 0 misses at every n, ` +
         "because the model is pessimistic). The claim holds if the measured values' 95% intervals (times N) all overlap; " +
@@ -381,13 +258,11 @@ export function composeClaims(
       measured: rows.map((r) => `n=${r.n}: ${fmt(r.measured, 1)} periods (median episode to every live member)`).join(
         "; ",
       ),
-      verdict: ratios.length < 3
-        ? "not measured"
-        : !conclusive(...names)
-        ? "inconclusive"
-        : ratios.every((r) => r > 0.67 && r < 1.5)
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: ratios.length >= 3,
+        conclusive: conclusive(...names),
+        holds: ratios.every((r) => r > 0.67 && r < 1.5),
+      }),
       reasoning:
         "Each heartbeat is a pushed update (fan-out 1, the source re-gossiping every period, as in the basic detector). Rounds are gossip periods. Holds if every measured value is within a factor 1.5 of log base 1.585 of n.",
       runs: names,
@@ -410,13 +285,11 @@ export function composeClaims(
       measured: `median periods to every live member: ${fmt(a, 1)} without loss, ${fmt(b, 1)} with 50% loss (ratio ${
         fmt(ratio)
       })`,
-      verdict: missing(...names).length > 0
-        ? "not measured"
-        : !conclusive(...names)
-        ? "inconclusive"
-        : ratio !== null && ratio > 1.5 && ratio < 2.5
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: missing(...names).length === 0,
+        conclusive: conclusive(...names),
+        holds: ratio !== null && ratio > 1.5 && ratio < 2.5,
+      }),
       reasoning: "'Roughly doubles' is read as a ratio between 1.5 and 2.5.",
       runs: names,
     });
@@ -439,13 +312,11 @@ export function composeClaims(
       measured: file
         ? `n=${file.model.members}: infected fraction grew by ${fmt(factor)}x over the period in which it crossed 50%`
         : "no run",
-      verdict: !file
-        ? "not measured"
-        : !file.conclusive
-        ? "inconclusive"
-        : factor !== null && factor > 1.2 && factor < 1.7
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: file !== undefined,
+        conclusive: file?.conclusive === true,
+        holds: factor !== null && factor > 1.2 && factor < 1.7,
+      }),
       reasoning:
         "'About 1.4' is read as between 1.2 and 1.7, from the mean infection curve in whole gossip periods. The lecture's figure is for synchronous rounds; with unsynchronised timers a member infected early in a period can pass the update on within the same period, so growth per period can exceed it.",
       runs: file ? [v.get("v-n200") ? "v-n200" : "v-n100"] : [],
@@ -480,13 +351,11 @@ export function composeClaims(
         }; from 50% to everyone (median episode) push ${fmt(a)}, pull ${fmt(b)}; from 50% to 99% (mean curve) push ${
           fmt(to99(pushRun))
         }, pull ${fmt(to99(pullRun))}`,
-      verdict: !pushRun || !pullRun
-        ? "not measured"
-        : !pushRun.faithful || !pullRun.faithful
-        ? "inconclusive"
-        : a !== null && b !== null && b < a
-        ? "holds"
-        : "does not hold",
+      verdict: verdictOf({
+        measured: pushRun !== undefined && pullRun !== undefined,
+        conclusive: pushRun?.faithful === true && pullRun?.faithful === true,
+        holds: a !== null && b !== null && b < a,
+      }),
       reasoning:
         "Both runs are the basic detector on real sockets, differing only in dissemination (push: send the list; pull: ask for it). 'The second half' is read as from half the members to all of them: holds if pull's median heartbeat goes from the mean curve's 50% point to every live member in fewer gossip periods than push's. The 50%-to-99% figures are shown too: if pull's advantage is only in the last percent, they say so. Each heartbeat's source re-gossips every period, so these are heartbeat streams, not single rumours.",
       runs: ["push-n200", "pull-n200"],
@@ -510,66 +379,4 @@ export function composeClaims(
     runs: v.has("v-n50") ? ["v-n50"] : [],
   });
   return claims;
-}
-
-/** Markdown rendering of the report. */
-export function renderClaimsMarkdown(report: ClaimsReport): string {
-  const lines = [
-    "# Claims against measurements",
-    "",
-    `Produced ${report.startedAt} in ${
-      report.wallSeconds.toFixed(0)
-    } s of real time, speed-up ${report.settings.speedup}×, ` +
-    `episode scale ${report.settings.scale}, seed ${report.settings.seed}. Every measurement ran on loopback UDP through the proxy; ` +
-    "a run that was not faithful makes its claims inconclusive.",
-    "",
-    "| claim | model | measured | verdict |",
-    "| --- | --- | --- | --- |",
-    ...report.claims.map((c) => `| ${c.claim} | ${c.model} | ${c.measured} | **${c.verdict}** |`),
-    "",
-  ];
-  for (const c of report.claims) {
-    lines.push(`## ${c.id}: ${c.verdict}`, "", `*${c.claim}* (${c.source})`, "", c.reasoning, "");
-    if (c.runs.length > 0) lines.push(`Runs: ${c.runs.map((r) => `\`${r}/\``).join(", ")}`, "");
-  }
-  return lines.join("\n");
-}
-
-/** Recomposes the report from a previous `claims` directory (validation.json and result.json of each run). */
-export async function recomposeClaims(dir: string): Promise<ClaimsReport> {
-  const v = new Map<string, ValidationFile>();
-  for (const spec of VALIDATIONS) {
-    try {
-      v.set(spec.name, JSON.parse(await Deno.readTextFile(`${dir}/${spec.name}/validation.json`)) as ValidationFile);
-    } catch {
-      // not run
-    }
-  }
-  const detection = new Map<number, { medianMs: number | null; faithful: boolean; tFailMs: number }>();
-  for (const n of CRASH_SIZES) {
-    try {
-      const r = JSON.parse(await Deno.readTextFile(`${dir}/crash-n${n}/result.json`));
-      detection.set(n, {
-        medianMs: r.crashes[0]?.detection.medianMs ?? null,
-        faithful: r.faithful && r.complete,
-        tFailMs: r.config.tFailMs,
-      });
-    } catch {
-      // not run
-    }
-  }
-  const styles = new Map<string, StyleInfection>();
-  for (const run of STYLE_RUNS) {
-    try {
-      const r = JSON.parse(await Deno.readTextFile(`${dir}/${run.name}/result.json`)) as RunResult;
-      styles.set(run.name, { infection: infectionOf(r), faithful: r.faithful && r.complete });
-    } catch {
-      // not run
-    }
-  }
-  const previous = JSON.parse(await Deno.readTextFile(`${dir}/claims.json`)) as ClaimsReport;
-  const report: ClaimsReport = { ...previous, claims: composeClaims(v, detection, styles) };
-  await writeJsonAtomic(`${dir}/claims.json`, report);
-  await Deno.writeTextFile(`${dir}/claims.md`, renderClaimsMarkdown(report));
-  return report;
 }

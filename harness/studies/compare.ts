@@ -20,105 +20,17 @@
  * @module
  */
 
-import type { MemberKind } from "../../lib/core/kind.ts";
-import { kindOf, MEMBER_KINDS } from "../members/registry.ts";
-import { epidemicCurve, roundsToFraction } from "../../lib/model/epidemic.ts";
-import { Histogram } from "../../lib/core/histogram.ts";
-import type { LevelBandwidth, Remerge } from "../metrics/metrics.ts";
+import { kindOf } from "../members/registry.ts";
+import type { LevelBandwidth } from "../metrics/levels.ts";
+import type { Remerge } from "../metrics/remerge.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
-import { renderSvg } from "../report/charts.ts";
-
-/** The member kinds and their named variants (SWIM's `lifeguard`), from the registry: the default comparison. */
-export const DETECTOR_VARIANTS: readonly string[] = Object.values(MEMBER_KINDS).flatMap((k) => [
-  k.name,
-  ...Object.keys((k as { variants?: object }).variants ?? {}),
-]);
-/** The basic detector's dissemination styles and target choices. */
-export const DISSEMINATION_VARIANTS = ["push", "pull", "push-pull", "digest", "topology-aware", "multi-level"] as const;
-/** Catastrophe recovery off and on. */
-export const BROADCAST_VARIANTS = ["broadcast", "no-broadcast"] as const;
-/** Variants the comparison can run. */
-export const COMPARABLE: readonly string[] = [...DETECTOR_VARIANTS, ...DISSEMINATION_VARIANTS, ...BROADCAST_VARIANTS];
-/** One of {@linkcode COMPARABLE}. */
-export type Comparable = string;
-
-/** The kind a detector variant belongs to, and the variant's settings transform if it is a named one. */
-function detectorVariant(
-  variant: string,
-):
-  | { kind: MemberKind<unknown>; settings?: (i: Record<string, unknown> | undefined) => Record<string, unknown> }
-  | null {
-  for (const k of Object.values(MEMBER_KINDS) as unknown as MemberKind<unknown>[]) {
-    if (k.name === variant) return { kind: k };
-    const v = k.variants?.[variant];
-    if (v) return { kind: k, settings: v };
-  }
-  return null;
-}
-
-/** The scenario a variant runs: `input` with the variant's settings applied. */
-export function applyVariant(input: ScenarioInput, variant: Comparable): ScenarioInput {
-  const n = input.members ?? 50;
-  const name = `${input.name}-${variant}`;
-  const gossipKind = input.detector === "phi" ? "phi" : "basic";
-  const gossip = (extra: Partial<ScenarioInput>): ScenarioInput => ({ ...input, name, detector: gossipKind, ...extra });
-  const chosen = detectorVariant(variant);
-  if (chosen) {
-    const { kind, settings } = chosen;
-    // Gossip-only settings do not apply to probing detectors.
-    const { dissemination: _d, catastrophe: _c, ...probing } = input;
-    const base: Record<string, unknown> = { ...(kind.gossipOptions ? input : probing), name, detector: kind.name };
-    if (settings && kind.settingsKey) {
-      base[kind.settingsKey] = settings(
-        (input as Record<string, unknown>)[kind.settingsKey] as Record<string, unknown>,
-      );
-    }
-    return base as ScenarioInput;
-  }
-  switch (variant) {
-    case "push":
-    case "pull":
-    case "push-pull":
-    case "digest":
-      return gossip({ dissemination: variant });
-    case "topology-aware":
-      // The lectures' rule: inside the subnet with probability 1 - 1/n_i; about sqrt(n) subnets of sqrt(n).
-      return gossip({
-        dissemination: "push",
-        topology: input.topology ?? { domains: 1, subnetsPerDomain: Math.max(2, Math.round(Math.sqrt(n))) },
-      });
-    case "multi-level": {
-      // The paper's three levels: about cbrt(n) domains of cbrt(n) subnets.
-      const k = Math.max(2, Math.round(Math.cbrt(n)));
-      return gossip({ dissemination: "push", topology: input.topology ?? { domains: k, subnetsPerDomain: k } });
-    }
-    case "broadcast":
-      return gossip({ catastrophe: input.catastrophe ?? {} });
-    case "no-broadcast": {
-      const { catastrophe: _c, ...rest } = input;
-      return { ...rest, name, detector: gossipKind };
-    }
-    default:
-      throw new RangeError(`unknown variant '${variant}': expected one of ${COMPARABLE.join(", ")}`);
-  }
-}
-
-/** Infection curve of one variant (scenarios that measure episodes). */
-export interface InfectionSummary {
-  /** Gossip periods until half / 99% of live observers held a heartbeat, on average. */
-  readonly halfPeriods: number | null;
-  /** 99%. */
-  readonly p99Periods: number | null;
-  /** Median periods until an episode reached every live observer. */
-  readonly allPeriods: number | null;
-  /** The mean-field epidemic's rounds to half and to 99%, for push, pull and push-pull. */
-  readonly model: { readonly halfPeriods: number | null; readonly p99Periods: number | null } | null;
-  /** Mean fraction holding a heartbeat, in quarter-period steps. */
-  readonly curve: readonly { readonly periods: number; readonly fraction: number }[];
-}
+import { kindSettingsInput } from "./_kind_settings.ts";
+import { comparisonMarkdown, infectionChart } from "./compare_render.ts";
+import { applyVariant, type Comparable } from "./compare_variants.ts";
+import { infectionOf, type InfectionSummary } from "./infection.ts";
 
 /** One row of the comparison. */
 export interface ComparisonRow {
@@ -213,38 +125,6 @@ function modelOf(r: RunResult): string {
     dissemination: c.dissemination,
     catastrophe: c.catastrophe,
   });
-}
-
-/** The infection curve of a run that measured episodes (null otherwise). */
-export function infectionOf(r: RunResult): InfectionSummary | null {
-  const e = r.episodes;
-  if (!e || e.pairs === 0) return null;
-  const tg = r.config.tGossipMs;
-  const propagation = new Histogram();
-  propagation.merge(e.propagation);
-  const curve: { periods: number; fraction: number }[] = [];
-  const steps = Math.floor((4 * e.horizonMs) / tg);
-  for (let q = 0; q <= steps; q++) {
-    curve.push({ periods: q / 4, fraction: propagation.countAtMost((q / 4) * tg) / e.pairs });
-  }
-  const first = (f: number) => curve.find((p) => p.fraction >= f)?.periods ?? null;
-  const full = new Histogram();
-  full.merge(e.fullPropagation);
-  const style = r.config.dissemination ?? "push";
-  const live = r.config.n - r.config.failed;
-  let model: InfectionSummary["model"] = null;
-  if (style !== "digest" && r.config.topology == null) {
-    const c = epidemicCurve(style as "push" | "pull" | "push-pull", { members: live, loss: r.config.loss }, 200);
-    const to = (f: number) => roundsToFraction(c, live, f);
-    model = { halfPeriods: to(0.5), p99Periods: to(0.99) };
-  }
-  return {
-    halfPeriods: first(0.5),
-    p99Periods: first(0.99),
-    allPeriods: full.count > 0 ? full.quantile(0.5) / tg : null,
-    model,
-    curve,
-  };
 }
 
 /** Options of {@linkcode runComparison}. */
@@ -352,97 +232,6 @@ async function scaleToBudget(
   const speedup = factor < 1 ? sc.speedup * factor : sc.speedup;
   const kind = kindOf(sc.detector);
   const key = kind.settingsKey!;
-  const settings = kind.scaleToBudget!(
-    (input as Record<string, unknown>)[key] as Record<string, unknown>,
-    sc.settings,
-    factor,
-  );
+  const settings = kind.scaleToBudget!(kindSettingsInput(input, key), sc.settings, factor);
   return { pilotBytesPerSec: measured, input: { ...input, speedup, [key]: settings } as ScenarioInput };
-}
-
-function comparisonMarkdown(name: string, rows: readonly ComparisonRow[], equalBudget: boolean): string {
-  const s = (ms: number | null) => (ms === null ? "—" : `${(ms / 1000).toFixed(2)} s`);
-  const p = (x: number | null | undefined) => (x === null || x === undefined ? "—" : x.toFixed(2));
-  const lines = [
-    `# Comparison: ${name}`,
-    "",
-    equalBudget
-      ? "Budgets equalised: SWIM's, Lifeguard's and the neighbour detector's periods were scaled by a fault-free pilot's bytes / B."
-      : "Budgets not equalised: each variant runs its own default periods.",
-    "",
-    "| variant | detector | faithful | period | first | median | full | detected | mistakes | B/s/member (payload) | with headers | model |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ...rows.map((r) =>
-      `| ${r.variant} | ${r.detector} | ${r.faithful ? "yes" : "NO"} | ${s(r.periodMs)} | ${s(r.firstMs)} | ${
-        s(r.medianMs)
-      } | ${s(r.fullMs)} | ${r.detectedFraction ?? "—"} | ${r.mistakes} | ${r.bytesPerSec.toFixed(1)}${
-        r.pilotBytesPerSec !== null ? ` (pilot ${r.pilotBytesPerSec.toFixed(1)})` : ""
-      } | ${r.wireBytesPerSec.toFixed(1)} | ${r.model} |`
-    ),
-    "",
-  ];
-  if (rows.some((r) => r.infection)) {
-    lines.push(
-      "## Infection (gossip periods from a heartbeat's origin)",
-      "",
-      "| variant | to 50% | to 99% | to all (median) | model 50% | model 99% | B/s/member |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
-      ...rows.filter((r) => r.infection).map((r) =>
-        `| ${r.variant} | ${p(r.infection!.halfPeriods)} | ${p(r.infection!.p99Periods)} | ${
-          p(r.infection!.allPeriods)
-        } | ${p(r.infection!.model?.halfPeriods)} | ${p(r.infection!.model?.p99Periods)} | ${
-          r.bytesPerSec.toFixed(1)
-        } |`
-      ),
-      "",
-    );
-  }
-  if (rows.some((r) => r.levels)) {
-    lines.push(
-      "## Bytes by level (per member per second; router load per subnet and per domain)",
-      "",
-      "| variant | subnets | domains | within subnet | to other subnets | to other domains | out of a subnet (mean / max) | out of a domain (mean / max) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
-      ...rows.filter((r) => r.levels).map((r) => {
-        const l = r.levels!;
-        return `| ${r.variant} | ${l.subnets} | ${l.domains} | ${l.withinSubnetBytesPerSec.toFixed(1)} | ${
-          l.crossSubnetBytesPerSec.toFixed(1)
-        } | ${l.crossDomainBytesPerSec.toFixed(1)} | ${l.subnetOutBytesPerSec.mean.toFixed(1)} / ${
-          l.subnetOutBytesPerSec.max.toFixed(1)
-        } | ${l.domainOutBytesPerSec.mean.toFixed(1)} / ${l.domainOutBytesPerSec.max.toFixed(1)} |`;
-      }),
-      "",
-    );
-  }
-  if (rows.some((r) => r.remerge || r.broadcasts !== null)) {
-    lines.push(
-      "## Re-merge after the healed partition",
-      "",
-      "| variant | broadcasts | split pairs | re-merged | median | all re-merged |",
-      "| --- | --- | --- | --- | --- | --- |",
-      ...rows.map((r) =>
-        `| ${r.variant} | ${r.broadcasts ?? "off"} | ${r.remerge?.pairs ?? 0} | ${r.remerge?.remerged ?? 0} | ${
-          s(r.remerge?.medianMs ?? null)
-        } | ${r.remerge ? (r.remerge.fullMs === null ? "never" : s(r.remerge.fullMs)) : "—"} |`
-      ),
-      "",
-    );
-  }
-  return lines.join("\n");
-}
-
-function infectionChart(rows: readonly ComparisonRow[]): Promise<string> {
-  const values = rows.flatMap((r) =>
-    (r.infection?.curve ?? []).map((p) => ({ periods: p.periods, fraction: p.fraction, variant: r.variant }))
-  );
-  return renderSvg({
-    title: "Infection curves: mean fraction of live members holding a heartbeat",
-    data: { values },
-    mark: { type: "line" },
-    encoding: {
-      x: { field: "periods", type: "quantitative", title: "gossip periods since the heartbeat" },
-      y: { field: "fraction", type: "quantitative", title: "fraction holding it", scale: { domain: [0, 1] } },
-      color: { field: "variant", type: "nominal", title: null },
-    },
-  });
 }

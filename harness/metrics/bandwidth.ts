@@ -1,0 +1,117 @@
+/**
+ * Bandwidth (metrics.md "Bandwidth"): what members' sockets sent and
+ * received per nominal second, against the budget B, over the whole run and
+ * over the busiest window.
+ *
+ * @module
+ */
+
+import { HEADER_BYTES } from "../../lib/core/wire.ts";
+import { quantile } from "../../lib/core/stats.ts";
+import { mean } from "./_sums.ts";
+import type { BandwidthSample, RunRecord } from "./record.ts";
+
+/** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
+export const IPV4_UDP_HEADER_BYTES = 28;
+
+/** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
+export interface Bandwidth {
+  /** The budget B the run was configured with. */
+  readonly budgetBytesPerSec: number;
+  /** UDP payload handed to the socket, mean over members. */
+  readonly meanBytesPerSec: number;
+  /** Highest member's payload rate over the whole run. */
+  readonly maxBytesPerSec: number;
+  /** Lowest member's payload rate over the whole run. */
+  readonly minBytesPerSec: number;
+  /** Median member's payload rate. */
+  readonly p50BytesPerSec: number;
+  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting. */
+  readonly meanEntryBytesPerSec: number;
+  /** With 28 bytes of IPv4/UDP header per datagram. */
+  readonly meanWireBytesPerSec: number;
+  /** Highest member's rate with IPv4/UDP headers. */
+  readonly maxWireBytesPerSec: number;
+  /** mean / budget and max / budget (payload). */
+  readonly meanBudgetRatio: number;
+  /** maxBytesPerSec / budget. */
+  readonly maxBudgetRatio: number;
+  /** Window over which the per-member peak is taken (nominal ms). */
+  readonly windowMs: number;
+  /** Highest payload rate of any member over any window of windowMs. */
+  readonly maxWindowBytesPerSec: number | null;
+  /** Whether any member's whole-run or windowed payload rate exceeded the budget. */
+  readonly exceeded: boolean;
+  /** Members whose whole-run payload rate exceeded the budget. */
+  readonly membersOverBudget: number;
+  /** Received payload bytes per member per second, mean. */
+  readonly meanRecvBytesPerSec: number;
+  /** Received payload bytes per second of the busiest receiver. */
+  readonly maxRecvBytesPerSec: number;
+  /** Datagrams sent per member per second, mean. */
+  readonly meanDatagramsPerSec: number;
+  /** Every member's payload rate, by member index (for plots and distributions). */
+  readonly perMemberBytesPerSec: readonly number[];
+}
+
+/** Computes bandwidth from the sockets' byte counts. */
+export function bandwidth(record: RunRecord): Bandwidth {
+  const seconds = record.durationMs / 1000;
+  const t = record.totals;
+  const rates = t.sentBytes.map((b) => b / seconds);
+  const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
+  const recv = t.recvBytes.map((b) => b / seconds);
+  const windowMs = Math.max(10 * record.periodMs, 10_000);
+  const windowRates = record.samples.map((series) => maxWindowRate(series, windowMs)).filter((r) => r !== null);
+  const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
+  const budget = record.budgetBytesPerSec;
+  const over = rates.filter((r) => r > budget).length;
+  return {
+    budgetBytesPerSec: budget,
+    meanBytesPerSec: mean(rates),
+    maxBytesPerSec: Math.max(0, ...rates),
+    minBytesPerSec: rates.length ? Math.min(...rates) : 0,
+    p50BytesPerSec: quantile(rates, 0.5) ?? 0,
+    meanEntryBytesPerSec: mean(
+      t.sentBytes.map((b, i) => (b - HEADER_BYTES * t.sentDatagrams[i]!) / seconds),
+    ),
+    meanWireBytesPerSec: mean(wire),
+    maxWireBytesPerSec: Math.max(0, ...wire),
+    meanBudgetRatio: mean(rates) / budget,
+    maxBudgetRatio: Math.max(0, ...rates) / budget,
+    windowMs,
+    maxWindowBytesPerSec: maxWindow,
+    exceeded: over > 0 || (maxWindow !== null && maxWindow > budget),
+    membersOverBudget: over,
+    meanRecvBytesPerSec: mean(recv),
+    maxRecvBytesPerSec: Math.max(0, ...recv),
+    meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
+    perMemberBytesPerSec: rates,
+  };
+}
+
+/**
+ * Highest per-member payload rate over any span of at least `windowMs`
+ * between two samples (null when the run is shorter than the window).
+ */
+export function maxWindowRate(
+  samples: readonly BandwidthSample[],
+  windowMs: number,
+): number | null {
+  let best: number | null = null;
+  let i = 0;
+  for (let j = 0; j < samples.length; j++) {
+    while (i + 1 < j && samples[j]!.atMs - samples[i + 1]!.atMs >= windowMs) {
+      i++;
+    }
+    const span = samples[j]!.atMs - samples[i]!.atMs;
+    if (span < windowMs) continue;
+    const a = samples[i]!.sentBytes;
+    const b = samples[j]!.sentBytes;
+    for (let m = 0; m < b.length; m++) {
+      const rate = ((b[m]! - (a[m] ?? 0)) / span) * 1000;
+      if (best === null || rate > best) best = rate;
+    }
+  }
+  return best;
+}

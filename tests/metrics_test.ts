@@ -29,6 +29,7 @@ function record(overrides: Partial<RunRecord>): RunRecord {
       recvDatagrams: zeros(),
       malformed: zeros(),
       sendErrors: zeros(),
+      foreign: zeros(),
     },
     samples: [],
     proxy: null,
@@ -122,6 +123,7 @@ Deno.test("bandwidth() divides bytes the sockets took by the nominal run length"
       recvDatagrams: [0, 0],
       malformed: [0, 0],
       sendErrors: [0, 0],
+      foreign: [0, 0],
     },
   });
   const b = bandwidth(r);
@@ -204,6 +206,7 @@ Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and 
       recvDatagrams: [0, 3, 1, 0],
       malformed: zeros(),
       sendErrors: zeros(),
+      foreign: zeros(),
     },
   });
   const p = proxyReport(r)!;

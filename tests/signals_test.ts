@@ -7,27 +7,17 @@ import { assert, assertEquals } from "@std/assert";
 const MAIN = new URL("../harness/cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
-/** Direct children of `pid` (from /proc). */
+/** Direct children of `pid` (from ps: reading another process's /proc needs --allow-all). */
 function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
-      if (text) out.push(...text.split(/\s+/).map(Number));
-    } catch {
-      // the task ended
-    }
-  }
-  return out;
+  const out = new Deno.Command("ps", { args: ["-o", "pid=", "--ppid", String(pid)], stdout: "piped" }).outputSync();
+  return new TextDecoder().decode(out.stdout).split(/\s+/).filter((x) => x !== "").map(Number);
 }
 
+/** Whether `pid` is a live process (a zombie awaiting its reaper is not). */
 function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
-  }
+  const out = new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)], stdout: "piped" }).outputSync();
+  const stat = new TextDecoder().decode(out.stdout).trim();
+  return stat !== "" && !stat.startsWith("Z");
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {

@@ -14,9 +14,9 @@ import { kindOf } from "../members/registry.ts";
 import { bandwidth } from "../metrics/bandwidth.ts";
 import { detectionPerCrash, spread } from "../metrics/detection.ts";
 import { broadcastReport, levelBandwidth } from "../metrics/levels.ts";
-import { mistakes } from "../metrics/mistakes.ts";
-import { noise } from "../metrics/noise.ts";
-import { proxyReport } from "../metrics/proxy_report.ts";
+import { type Mistakes, mistakes } from "../metrics/mistakes.ts";
+import { type Noise, noise } from "../metrics/noise.ts";
+import { type ProxyReport, proxyReport } from "../metrics/proxy_report.ts";
 import type {
   BandwidthSample,
   DownInterval,
@@ -91,6 +91,7 @@ export function recordOf(j: Journal): RunRecord {
     recvDatagrams: t?.recvDatagrams ?? zero(),
     malformed: t?.malformed ?? zero(),
     sendErrors: t?.sendErrors ?? zero(),
+    foreign: t?.foreign ?? zero(),
   };
   const samples: BandwidthSample[][] = [];
   for (const s of j.stats) {
@@ -209,7 +210,9 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
   const record = recordOf(j);
   const addressOf = new Map((j.start?.members ?? []).map((m) => [m.index, m.public]));
   const perCrash = detectionPerCrash(record).map((c) => ({ ...c, address: addressOf.get(c.member) ?? "" }));
-  const n = noise(record);
+  const m = mistakes(record);
+  const proxy = proxyReport(record);
+  const n = verdict(j, record, noise(record), proxy, m);
   const interrupted = j.end?.interrupted ?? false;
   const reason = j.end ? j.end.reason : "killed";
   const error = j.end ? j.end.error : "the run ended without finishing its journal (killed?)";
@@ -260,9 +263,9 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
       p99Ms: spread(perCrash.map((c) => c.detection.p99Ms)),
       fullMs: spread(perCrash.map((c) => c.detection.fullMs)),
     },
-    mistakes: mistakes(record),
+    mistakes: m,
     bandwidth: bandwidth(record),
-    proxy: proxyReport(record),
+    proxy,
     members: {
       malformedDropped: record.totals.malformed.reduce((a, b) => a + b, 0),
       sendErrors: record.totals.sendErrors.reduce((a, b) => a + b, 0),
@@ -276,6 +279,38 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
       : null,
     remerges: remerges(record),
   };
+}
+
+/**
+ * The noise floor's verdict, completed with what only the whole journal
+ * shows: counts never collected, books that do not reconcile, a suspicion
+ * storm. A run is faithful only when none of these and none of the noise
+ * readings' reasons apply.
+ */
+function verdict(j: Journal, record: RunRecord, n: Noise, proxy: ProxyReport | null, m: Mistakes): Noise {
+  const reasons = [...n.reasons];
+  if (!j.fleet) reasons.push("the members' final counts were not collected");
+  if (!j.proxy) reasons.push("the proxy's counts were not collected");
+  if (proxy && !(proxy.sentReconciles && proxy.receivedReconciles && proxy.balances)) {
+    const bad = proxy.mismatches.slice(0, 3).map((x) =>
+      `member ${x.member} ${x.field} ${x.members} vs proxy ${x.proxy}`
+    );
+    reasons.push(
+      `the proxy's books do not reconcile with the members' (${proxy.balances ? "" : "books unbalanced; "}${
+        bad.join(", ")
+      })`,
+    );
+  }
+  const minutes = record.durationMs / 60_000;
+  const storm = Math.max(10 * record.members, record.members * minutes);
+  if (m.count > storm) {
+    reasons.push(
+      `suspicion storm: ${m.count} mistakes (${
+        (m.count / record.members / Math.max(minutes, 1e-9)).toFixed(1)
+      } per member-minute)`,
+    );
+  }
+  return { ...n, reasons, faithful: reasons.length === 0 };
 }
 
 /** What {@linkcode analyzeJournal} produced. */

@@ -38,6 +38,10 @@ export interface Noise {
   readonly kernelInErrors: number;
   /** Datagrams the proxy relayed that no member socket delivered. */
   readonly undelivered: number;
+  /** Datagrams that reached members' private ports from outside the proxy (counted, dropped unread). */
+  readonly foreign: number;
+  /** First nominal time a stats interval's lateness p99 passed the limit (the run was overloaded from then), or null. */
+  readonly overloadedAtMs: number | null;
   /** CPU cores the harness process (with its workers) kept busy on average. */
   readonly harnessCpuCores: number | null;
   /** CPU cores the proxy process kept busy on average. */
@@ -110,6 +114,10 @@ export function noise(record: RunRecord): Noise {
       `${undelivered} relayed datagrams never reached a member socket`,
     );
   }
+  const foreign = sum(record.totals.foreign);
+  if (foreign > 0) {
+    reasons.push(`${foreign} datagrams reached members from outside the proxy (foreign senders; dropped unread)`);
+  }
   if (saturated) {
     reasons.push(
       `CPU saturated: ${totalCores.toFixed(2)} of ${cores} cores busy`,
@@ -125,6 +133,8 @@ export function noise(record: RunRecord): Noise {
     kernelDrops: r.kernelRcvbufErrors,
     kernelInErrors: r.kernelInErrors,
     undelivered,
+    foreign,
+    overloadedAtMs: r.timeline.find((t) => t.latenessP99Ms > limit)?.atMs ?? null,
     harnessCpuCores: harnessCores,
     proxyCpuCores: proxyCores,
     cores,

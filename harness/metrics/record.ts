@@ -56,6 +56,8 @@ export interface MemberTotals {
   readonly recvDatagrams: readonly number[];
   readonly malformed: readonly number[];
   readonly sendErrors: readonly number[];
+  /** Datagrams that reached a member's private port from outside the proxy (dropped unread). */
+  readonly foreign: readonly number[];
 }
 
 /** A sample of every member's cumulative sent bytes at one instant. */

@@ -7,7 +7,7 @@
 
 import { type Command, Option } from "@commander-js/extra-typings";
 import { bold, dim, green, red, setColorEnabled, yellow } from "@std/fmt/colors";
-import { recomposeClaims, runClaims } from "../../studies/claims.ts";
+import { recomposeClaims, runClaims } from "../../studies/claims_runs.ts";
 
 import { type CliContext, defaultOutDir, HARNESS_VERSION, integer, number, withInterrupt } from "../common.ts";
 

@@ -7,7 +7,8 @@
 
 import type { Command } from "@commander-js/extra-typings";
 import { dim, red } from "@std/fmt/colors";
-import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS, runComparison } from "../../studies/compare.ts";
+import { runComparison } from "../../studies/compare.ts";
+import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS } from "../../studies/compare_variants.ts";
 import { resolveScenario, ScenarioError } from "../../scenario/mod.ts";
 import { toTable } from "../../studies/model_table.ts";
 

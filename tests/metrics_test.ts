@@ -30,6 +30,7 @@ function record(overrides: Partial<RunRecord>): RunRecord {
       malformed: zeros(),
       sendErrors: zeros(),
       foreign: zeros(),
+      kernelDrops: null,
     },
     samples: [],
     proxy: null,
@@ -124,6 +125,7 @@ Deno.test("bandwidth() divides bytes the sockets took by the nominal run length"
       malformed: [0, 0],
       sendErrors: [0, 0],
       foreign: [0, 0],
+      kernelDrops: null,
     },
   });
   const b = bandwidth(r);
@@ -193,6 +195,7 @@ Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and 
     delayedPending: 0,
     discarded: 0,
     unknownSource: 0,
+    kernelDrops: null,
     rules: [],
     links: null,
   };
@@ -207,6 +210,7 @@ Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and 
       malformed: zeros(),
       sendErrors: zeros(),
       foreign: zeros(),
+      kernelDrops: null,
     },
   });
   const p = proxyReport(r)!;

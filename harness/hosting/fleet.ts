@@ -25,6 +25,7 @@ export const FLEET_COUNTERS = [
   "malformed",
   "sendErrors",
   "foreign",
+  "kernelDrops",
 ] as const;
 /** One of {@linkcode FLEET_COUNTERS}. */
 export type FleetCounter = typeof FLEET_COUNTERS[number];

@@ -160,7 +160,9 @@ export class ShardFleet implements Fleet {
     };
     finals.forEach((f, s) =>
       this.#layout[s]!.forEach((index, k) => {
-        for (const key of FLEET_COUNTERS) totals[key][index] = f.counters[key][k]!;
+        for (const key of FLEET_COUNTERS) {
+          totals[key][index] = key === "kernelDrops" ? (f.kernelDrops?.[k] ?? 0) : f.counters[key][k]!;
+        }
       })
     );
     const propagation = finals.map((f) => f.propagation).filter((p): p is HistogramData => p !== null);

@@ -17,13 +17,17 @@ import { kindOf } from "../members/registry.ts";
 import { EpisodeTracker } from "../metrics/episodes.ts";
 import { serveRequests } from "../os/channel.ts";
 import { absNowMs, RunClock } from "../os/clock.ts";
+import { FfiUdpTransport, UdpSocketSet } from "../net/ffi_udp.ts";
+import type { Transport } from "../net/transport.ts";
 import { UdpTransport } from "../net/udp_transport.ts";
 import { MemberCounters, MemberHost } from "./member_host.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { InitRequest, MemberAction, ShardFinal, ShardReport, ShardRequest } from "./shard_protocol.ts";
 
 let init: InitRequest | undefined;
-let transports: UdpTransport[] = [];
+let transports: Transport[] = [];
+/** Every member socket of the shard in one epoll set (batched syscalls), when FFI is allowed; else Deno's sockets. */
+let socketSet: UdpSocketSet | null = null;
 let hosts: MemberHost[] = [];
 let scheduler: Scheduler | undefined;
 let counters: MemberCounters | undefined;
@@ -40,11 +44,23 @@ let report: (message: ShardReport) => void = () => {};
 
 const KIND_CODE = new Map(DETECTOR_EVENT_KINDS.map((k, i) => [k, i]));
 
+/** Binds one member socket: in the shard's FFI socket set when there is one. */
+function bindSocket(port: number): Transport {
+  return socketSet ? FfiUdpTransport.bind(socketSet, port) : UdpTransport.bind(port);
+}
+
+/** Each hosted member's kernel receive drops (SO_RXQ_OVFL), or null without the FFI set. */
+function kernelDrops(): number[] | null {
+  const set = socketSet;
+  if (!set) return null;
+  return transports.map((t) => t instanceof FfiUdpTransport ? set.socketStats(t.handle).kernelDrops : 0);
+}
+
 /** Builds a member: a fresh detector (fresh heartbeat) over `transport`. */
 function makeHost(
   index: number,
   slot: number,
-  transport: UdpTransport,
+  transport: Transport,
   startMs: number,
   generation: number,
 ): MemberHost {
@@ -108,7 +124,7 @@ async function control(action: MemberAction, index: number): Promise<void> {
       // The same private port (the proxy knows the member by it), a fresh detector and heartbeat.
       const generation = (restarts.get(index) ?? 0) + 1;
       restarts.set(index, generation);
-      const transport = UdpTransport.bind(init!.ports[slot] || transports[slot]!.localPort);
+      const transport = bindSocket(init!.ports[slot] || transports[slot]!.localPort);
       transports[slot] = transport;
       hosts[slot] = makeHost(index, slot, transport, started!.clock.nominalNow(), generation);
       hosts[slot]!.start();
@@ -156,11 +172,14 @@ async function handle(request: ShardRequest): Promise<Record<string, unknown>> {
   switch (request.op) {
     case "init": {
       init = request;
+      if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") socketSet = UdpSocketSet.open();
       try {
-        transports = request.ports.map((port) => UdpTransport.bind(port));
+        for (const port of request.ports) transports.push(bindSocket(port));
       } catch (error) {
         await Promise.all(transports.map((t) => t.close()));
         transports = [];
+        await socketSet?.closeAll();
+        socketSet = null;
         throw error;
       }
       return { ports: transports.map((t) => t.localPort) };
@@ -209,11 +228,14 @@ async function handle(request: ShardRequest): Promise<Record<string, unknown>> {
       clearInterval(statsTimer);
       scheduler?.stop();
       const at = absNowMs();
+      const drops = kernelDrops();
       await Promise.all(hosts.length > 0 ? hosts.map((h) => h.stop()) : transports.map((t) => t.close()));
+      await socketSet?.closeAll();
       if (started) flushEvents();
       const final: ShardFinal = {
         atAbsMs: at,
         counters: (counters ?? new MemberCounters(init?.members.length ?? 0)).snapshot(),
+        kernelDrops: drops,
         lateness: (scheduler?.lateness ?? new Histogram()).toJSON(),
         propagation: tracker ? tracker.propagation.toJSON() : null,
       };

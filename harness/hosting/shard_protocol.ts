@@ -81,6 +81,8 @@ export interface ShardFinal {
   readonly lateness: HistogramData;
   /** Propagation times of every learn (episodes only). */
   readonly propagation: HistogramData | null;
+  /** Each hosted member socket's kernel receive drops (SO_RXQ_OVFL), or null when not measured. */
+  readonly kernelDrops: number[] | null;
 }
 
 /** What a shard reports on its own. */

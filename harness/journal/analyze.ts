@@ -92,6 +92,7 @@ export function recordOf(j: Journal): RunRecord {
     malformed: t?.malformed ?? zero(),
     sendErrors: t?.sendErrors ?? zero(),
     foreign: t?.foreign ?? zero(),
+    kernelDrops: t?.kernelDrops ?? null,
   };
   const samples: BandwidthSample[][] = [];
   for (const s of j.stats) {

@@ -32,8 +32,16 @@ export interface Noise {
   }[];
   /** Lateness p99 allowed: fraction of the real gossip period. */
   readonly latenessLimitMs: number;
-  /** Delta of RcvbufErrors in /proc/net/snmp over the run (system-wide). */
+  /**
+   * Datagrams the kernel dropped at the run's own sockets (members' and the
+   * proxy's, per-socket counters) when measured; else the delta of
+   * RcvbufErrors in /proc/net/snmp over the run (machine-wide).
+   */
   readonly kernelDrops: number;
+  /** Whether `kernelDrops` counts the run's own sockets (true) or the whole machine (false). */
+  readonly kernelDropsPerSocket: boolean;
+  /** Delta of RcvbufErrors in /proc/net/snmp over the run (machine-wide: other programs add to it). */
+  readonly machineRcvbufErrors: number;
   /** Delta of InErrors in /proc/net/snmp (includes RcvbufErrors). */
   readonly kernelInErrors: number;
   /** Datagrams the proxy relayed that no member socket delivered. */
@@ -104,9 +112,15 @@ export function noise(record: RunRecord): Noise {
       }% of the real gossip period)`,
     );
   }
-  if (r.kernelRcvbufErrors > 0) {
+  const memberDrops = record.totals.kernelDrops;
+  const proxyDrops = record.proxy?.kernelDrops ?? null;
+  const perSocket = memberDrops !== null && proxyDrops !== null;
+  const kernelDrops = perSocket ? sum(memberDrops) + sum(proxyDrops) : r.kernelRcvbufErrors;
+  if (kernelDrops > 0) {
     reasons.push(
-      `${r.kernelRcvbufErrors} datagrams dropped by the kernel (RcvbufErrors)`,
+      perSocket
+        ? `${kernelDrops} datagrams dropped by the kernel at the run's own sockets (receive buffers full)`
+        : `${kernelDrops} datagrams dropped by the kernel (RcvbufErrors, machine-wide)`,
     );
   }
   if (undelivered > 0) {
@@ -130,7 +144,9 @@ export function noise(record: RunRecord): Noise {
     latenessWakeups: s.count,
     perShard,
     latenessLimitMs: limit,
-    kernelDrops: r.kernelRcvbufErrors,
+    kernelDrops,
+    kernelDropsPerSocket: perSocket,
+    machineRcvbufErrors: r.kernelRcvbufErrors,
     kernelInErrors: r.kernelInErrors,
     undelivered,
     foreign,

@@ -58,6 +58,8 @@ export interface MemberTotals {
   readonly sendErrors: readonly number[];
   /** Datagrams that reached a member's private port from outside the proxy (dropped unread). */
   readonly foreign: readonly number[];
+  /** Datagrams the kernel dropped at each member's own socket (receive buffer full), or null when not measured. */
+  readonly kernelDrops: readonly number[] | null;
 }
 
 /** A sample of every member's cumulative sent bytes at one instant. */

@@ -59,6 +59,8 @@ export type ProxyCounters = { readonly [K in MemberCounter]: number[] } & {
   readonly discarded: number;
   /** Datagrams from addresses that are no member's private port (dropped). */
   readonly unknownSource: number;
+  /** Datagrams the kernel dropped at each member's public port (the proxy's socket), or null when not measured. */
+  readonly kernelDrops: number[] | null;
   /** Per rule: removed ones first (`active: false`), then the chain in order. */
   readonly rules: readonly RuleReport[];
   /** Per link, or null above the per-link limit. */
@@ -119,7 +121,10 @@ export class ProxyBooks {
   }
 
   /** A snapshot (plain arrays); per-link arrays only when asked for. */
-  snapshot(extra: { delayedPending: number; rules: readonly RuleReport[] }, links: boolean): ProxyCounters {
+  snapshot(
+    extra: { delayedPending: number; rules: readonly RuleReport[]; kernelDrops: number[] | null },
+    links: boolean,
+  ): ProxyCounters {
     return {
       ...Object.fromEntries(Object.entries(this.member).map(([k, v]) => [k, Array.from(v)])) as {
         [K in MemberCounter]: number[];
@@ -127,6 +132,7 @@ export class ProxyBooks {
       delayedPending: extra.delayedPending,
       discarded: this.discarded,
       unknownSource: this.unknownSource,
+      kernelDrops: extra.kernelDrops,
       rules: extra.rules,
       links: this.link && links
         ? Object.fromEntries(Object.entries(this.link).map(([k, v]) => [k, Array.from(v)])) as unknown as LinkCounters

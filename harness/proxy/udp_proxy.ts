@@ -25,6 +25,7 @@ import type { RuleSpec } from "../faults/impairments/rule.ts";
 import type { Cut } from "../faults/partitions.ts";
 import { FaultState } from "../faults/state.ts";
 import { bindUdp, boundPort } from "../net/udp_transport.ts";
+import { readProcUdpDrops } from "../net/ffi_udp.ts";
 import { ProxyBooks, type ProxyCounters } from "./books.ts";
 import type { FaultInjector } from "./injector.ts";
 import type { ProcessUsage } from "../os/readings.ts";
@@ -183,9 +184,16 @@ export class UdpProxy implements FaultInjector {
   /** {@linkcode counters}, synchronously (for the proxy process and tests). */
   countersNow(options: { links?: boolean } = {}): ProxyCounters {
     return this.#books.snapshot(
-      { delayedPending: this.#delayed.size, rules: this.#faults.ruleReports() },
+      { delayedPending: this.#delayed.size, rules: this.#faults.ruleReports(), kernelDrops: this.#kernelDrops() },
       options.links !== false,
     );
+  }
+
+  /** The kernel's receive drops at each public port (from /proc/net/udp through libc), or null without FFI. */
+  #kernelDrops(): number[] | null {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    const drops = readProcUdpDrops(this.publicPorts);
+    return this.publicPorts.map((port) => drops.get(port) ?? 0);
   }
 
   usage(): Promise<ProcessUsage | null> {

@@ -21,6 +21,7 @@ export interface CliContext {
   exitCode: number;
 }
 
+/** Bad input: the CLI prints the message on one line and exits 2. */
 export class UsageError extends Error {
   override name = "UsageError";
 }
@@ -56,26 +57,28 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, 
   }
 }
 
-export function integer(min: number, max: number) {
+/** A flag parser for an integer in [min, max], written in decimal digits (no 0x5, 1e1 or 5.0). */
+export function integer(min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`must be an integer in [${min}, ${max}]`);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be an integer in [${min}, ${max}] written in decimal digits`);
     }
     return n;
   };
 }
 
+/** A flag parser for a decimal number in a range (`1e-3` allowed; hex, `Infinity` and blanks are not). */
 export function number(
   min: number,
   max: number,
   { openLow = false, openHigh = false } = {},
-) {
+): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
     const lowOk = openLow ? n > min : n >= min;
     const highOk = openHigh ? n < max : n <= max;
-    if (value.trim() === "" || !Number.isFinite(n) || !lowOk || !highOk) {
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(value) || !Number.isFinite(n) || !lowOk || !highOk) {
       throw new InvalidArgumentError(
         `must be a number in ${openLow ? "(" : "["}${min}, ${max}${openHigh ? ")" : "]"}`,
       );
@@ -97,6 +100,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   basePort: "--base-port",
 };
 
+/** A built-in scenario by name, or a scenario `.json` file (bad input: a {@linkcode UsageError}). */
 export async function loadScenario(name: string): Promise<ScenarioInput> {
   if (name.endsWith(".json")) {
     try {
@@ -120,4 +124,67 @@ export async function loadScenario(name: string): Promise<ScenarioInput> {
 export function defaultOutDir(name: string): string {
   const slug = name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "").slice(0, 80) || "run";
   return `runs/${slug}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+}
+
+/**
+ * Makes `dir` ready for a run's output: refuses a directory that already
+ * holds a run (events.jsonl or result.json) unless `force`, which replaces
+ * it whole; refuses paths that cannot be written (a file, a path below a
+ * file, /proc, read-only places). Bad input: a {@linkcode UsageError}
+ * naming `flag`.
+ */
+export async function prepareOutDir(dir: string, force: boolean, flag = "--out"): Promise<void> {
+  const resolved = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+  if (/^\/(proc|sys|dev)(\/|$)/.test(resolved)) {
+    throw new UsageError(`${flag}: '${dir}' is under /proc, /sys or /dev: choose a writable directory`);
+  }
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = await Deno.stat(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new UsageError(`${flag}: cannot use '${dir}': ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  if (info && !info.isDirectory) throw new UsageError(`${flag}: '${dir}' is a file, not a directory`);
+  if (info) {
+    const holdsRun = await Promise.all(
+      ["events.jsonl", "result.json", "suite.json", "compare.json", "validation.json", "claims.json"].map((f) =>
+        Deno.stat(`${dir}/${f}`).then(() => true, () => false)
+      ),
+    );
+    if (holdsRun.some(Boolean)) {
+      if (!force) {
+        throw new UsageError(
+          `${flag}: '${dir}' already holds results (events.jsonl, result.json, ...): choose another directory, or pass --force to replace it whole`,
+        );
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = `${dir}/.write-probe-${Deno.pid}`;
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot write to '${dir}': ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+/**
+ * Flags given twice are bad input (commander would keep the last one
+ * silently): returns the first repeated flag among `args`, or null.
+ */
+export function repeatedFlag(args: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const arg of args) {
+    if (arg === "--") break;
+    const m = /^(--[a-z][a-z0-9-]*|-[a-zA-Z])(=.*)?$/.exec(arg);
+    if (!m) continue;
+    const flag = m[1]!;
+    if (seen.has(flag)) return flag;
+    seen.add(flag);
+  }
+  return null;
 }

@@ -13,8 +13,8 @@
  */
 
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { red } from "@std/fmt/colors";
-import { type CliContext, HARNESS_VERSION, UsageError } from "./common.ts";
+import { red, setColorEnabled } from "@std/fmt/colors";
+import { type CliContext, HARNESS_VERSION, repeatedFlag, UsageError } from "./common.ts";
 import * as analyze from "./commands/analyze.ts";
 import * as bench from "./commands/bench.ts";
 import * as claims from "./commands/claims.ts";
@@ -42,7 +42,11 @@ function buildProgram(ctx: CliContext) {
 /** Runs the CLI with `args`; resolves to the process exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   const ctx: CliContext = { exitCode: 0 };
+  // Before anything is printed, so even errors about other flags are plain.
+  if (args.includes("--no-color")) setColorEnabled(false);
   try {
+    const repeated = repeatedFlag(args);
+    if (repeated) throw new UsageError(`${repeated}: given more than once; give each flag once`);
     await buildProgram(ctx).parseAsync([...args], { from: "user" });
     return ctx.exitCode;
   } catch (error) {

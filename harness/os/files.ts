@@ -6,8 +6,23 @@
  * @module
  */
 
-/** Writes text atomically. */
+/** Writes text atomically, removing temporary files a killed earlier writer of `path` left behind. */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
+  const base = path.slice(slash + 1);
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (
+        e.isFile && e.name.startsWith(`${base}.`) && e.name.endsWith(".tmp") &&
+        /^\d+$/.test(e.name.slice(base.length + 1, -4))
+      ) {
+        await Deno.remove(`${dir}/${e.name}`).catch(() => {});
+      }
+    }
+  } catch {
+    // the directory is unreadable: the write below reports it
+  }
   const tmp = `${path}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(tmp, text);
   await Deno.rename(tmp, path);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { writeTextAtomic } from "../os/files.ts";
 import {
   bandwidthPerMember,
   detectionCdf,
@@ -238,9 +239,7 @@ export async function suiteReport(suite: SuiteResult): Promise<Report> {
 /** Writes report.html, report.md and charts/*.svg into `dir`. */
 export async function writeReport(dir: string, report: Report): Promise<void> {
   await Deno.mkdir(`${dir}/charts`, { recursive: true });
-  for (const c of report.charts) await Deno.writeTextFile(`${dir}/charts/${c.name}.svg`, c.svg);
-  await Deno.writeTextFile(`${dir}/report.md`, report.markdown);
-  const tmp = `${dir}/report.html.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, report.html);
-  await Deno.rename(tmp, `${dir}/report.html`);
+  for (const c of report.charts) await writeTextAtomic(`${dir}/charts/${c.name}.svg`, c.svg);
+  await writeTextAtomic(`${dir}/report.md`, report.markdown);
+  await writeTextAtomic(`${dir}/report.html`, report.html);
 }

@@ -9,7 +9,7 @@
 import type { RunProgress } from "../run/run.ts";
 import { runScenario } from "../run/run.ts";
 import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../os/files.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
 import { resolveScenario } from "../scenario/mod.ts";
 import {
   type ClaimsReport,
@@ -73,7 +73,7 @@ function styleInfection(r: RunResult): StyleInfection {
 /** Writes `claims.json` and `claims.md` into `dir`. */
 async function writeClaims(dir: string, report: ClaimsReport): Promise<void> {
   await writeJsonAtomic(`${dir}/claims.json`, report);
-  await Deno.writeTextFile(`${dir}/claims.md`, renderClaimsMarkdown(report));
+  await writeTextAtomic(`${dir}/claims.md`, renderClaimsMarkdown(report));
 }
 
 /** Runs every measurement and writes claims.md and claims.json. */

@@ -24,7 +24,7 @@ import { kindOf } from "../members/registry.ts";
 import type { LevelBandwidth } from "../metrics/levels.ts";
 import type { Remerge } from "../metrics/remerge.ts";
 import type { RunResult } from "../run/result.ts";
-import { writeJsonAtomic } from "../os/files.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 import { kindSettingsInput } from "./_kind_settings.ts";
@@ -195,9 +195,9 @@ export async function runComparison(
     equalBudget: !!options.equalBudget,
     rows,
   });
-  await Deno.writeTextFile(`${options.outDir}/compare.md`, comparisonMarkdown(input.name, rows, !!options.equalBudget));
+  await writeTextAtomic(`${options.outDir}/compare.md`, comparisonMarkdown(input.name, rows, !!options.equalBudget));
   if (rows.some((r) => r.infection)) {
-    await Deno.writeTextFile(`${options.outDir}/infection.svg`, await infectionChart(rows));
+    await writeTextAtomic(`${options.outDir}/infection.svg`, await infectionChart(rows));
   }
   return rows;
 }

@@ -16,6 +16,7 @@ import {
   type CliContext,
   defaultOutDir,
   HARNESS_VERSION,
+  prepareOutDir,
   UsageError,
   withInterrupt,
   writeReportSafely,
@@ -31,6 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cases <ids>", `only these cases (comma list of ${BENCH_SUITE.map((c) => c.id).join(", ")})`)
     .option("--save [name]", "save the run as a baseline (default: this machine's class)")
     .option("--check [name]", "compare the run with a baseline (default: this machine's class)")
+    .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/bench-<time>)")
     .option("--json", "print the suite (and the check) as JSON")
     .action(async (opts) => {
@@ -52,6 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       const outDir = opts.out ?? defaultOutDir("bench");
+      await prepareOutDir(outDir, opts.force === true);
       const suite = await withInterrupt((signal) =>
         runSuite({
           outDir,

@@ -19,6 +19,7 @@ import {
   integer,
   loadScenario,
   number,
+  prepareOutDir,
   UsageError,
 } from "../common.ts";
 
@@ -39,6 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }))
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff))
     .option("--episodes", "measure propagation episodes (infection curves; gossip variants only)")
+    .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/compare-<time>)")
     .option("--json", "print the rows as JSON")
     .action(async (name, opts) => {
@@ -65,6 +67,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       const outDir = opts.out ?? defaultOutDir("compare");
+      await prepareOutDir(outDir, opts.force === true);
       const rows = await runComparison(input, variants as Comparable[], {
         outDir,
         harnessVersion: HARNESS_VERSION,

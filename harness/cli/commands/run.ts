@@ -24,6 +24,7 @@ import {
   integer,
   loadScenario,
   number,
+  prepareOutDir,
   UsageError,
   withInterrupt,
   writeReportSafely,
@@ -90,6 +91,7 @@ export function register(program: Command, ctx: CliContext): void {
       "output directory for result.json and events.jsonl (default runs/<scenario>-<time>)",
     )
     .option("--json", "print result.json to stdout instead of the summary")
+    .option("--force", "replace --out whole if it already holds a run")
     .addOption(new Option("--no-progress", "no progress display"))
     .addOption(new Option("--no-color", "no colors in the summary"))
     .action(async (name, opts) => {
@@ -133,14 +135,16 @@ export function register(program: Command, ctx: CliContext): void {
         if (error instanceof ScenarioError) {
           const root = error.field.split(/[.[]/)[0]!;
           const flag = root in overrides ? FLAG_OF_FIELD[root] : undefined;
-          throw new UsageError(
-            flag ? `${flag}: ${error.message}` : error.message,
-          );
+          if (flag) throw new UsageError(`${flag}: ${error.message}`);
+          // A field no flag sets, made invalid by the flags given (e.g. --members 2 leaves no room for modelFailed).
+          const given = Object.entries(overrides).map(([field, v]) => `${FLAG_OF_FIELD[field]} ${v}`);
+          throw new UsageError(given.length > 0 ? `with ${given.join(" ")}: ${error.message}` : error.message);
         }
         throw error;
       }
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir(scenario.name);
+      await prepareOutDir(outDir, opts.force === true);
       const totalMs = scenario.durationMs + scenario.recoveryMs;
       const realSeconds = totalMs / scenario.speedup / 1000;
       const progress = createProgress(opts.progress && realSeconds > 3);

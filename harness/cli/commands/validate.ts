@@ -18,6 +18,7 @@ import {
   HARNESS_VERSION,
   integer,
   number,
+  prepareOutDir,
   UsageError,
   withInterrupt,
   writeReportSafely,
@@ -45,6 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }), 10)
     .option("--episodes <k>", "episodes to measure (sets the run length)", integer(100, 1e8), 20000)
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
+    .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
     .option("--json", "print validation.json to stdout instead of the table")
     .option("--from <dir>", "re-analyse a saved validation run (result.json + episodes.csv) instead of running")
@@ -72,6 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir("validate");
+      await prepareOutDir(outDir, opts.force === true);
       const base = {
         members: opts.members,
         failed: opts.failed,

@@ -18,6 +18,7 @@ function record(overrides: Partial<RunRecord>): RunRecord {
     speedup: 1,
     periodMs: 1000,
     budgetBytesPerSec: 250,
+    budgetAccounting: "payload",
     downs: [],
     partitions: [],
     silenceMs: 1000,
@@ -222,4 +223,33 @@ Deno.test("levelBandwidth() and proxyReport() count broadcasts once as sent and 
   assertAlmostEquals(l.crossDomainBytesPerSec, 50 / 4 / 10);
   assertAlmostEquals(l.subnetOutBytesPerSec.max, 15);
   assertAlmostEquals(l.domainOutBytesPerSec.max, 5);
+});
+
+Deno.test("bandwidth() judges the budget by the accounting the scenario names and reports the other two beside it", () => {
+  // 2 members, 100 s, one 408-byte list (8-byte header + 50 entries) every 1.6 s: entries 250 B/s, payload 255 B/s.
+  const lists = 100 / 1.6;
+  const totals = {
+    sentBytes: [408 * lists, 408 * lists],
+    sentDatagrams: [lists, lists],
+    recvBytes: [0, 0],
+    recvDatagrams: [0, 0],
+    malformed: [0, 0],
+    sendErrors: [0, 0],
+    foreign: [0, 0],
+    kernelDrops: null,
+  };
+  const base = { members: 2, durationMs: 100_000, periodMs: 1600, totals };
+  const entries = bandwidth(record({ ...base, budgetAccounting: "entries" }));
+  assertEquals(entries.accounting, "entries");
+  assertAlmostEquals(entries.byAccounting.entries.meanBytesPerSec, 250, 1e-9);
+  assertAlmostEquals(entries.byAccounting.payload.meanBytesPerSec, 255, 1e-9);
+  assertAlmostEquals(entries.byAccounting.wire.meanBytesPerSec, 255 + 28 / 1.6, 1e-9);
+  assertEquals(entries.exceeded, false, "the paper's accounting: 8n per list is exactly B");
+  const payload = bandwidth(record({ ...base, budgetAccounting: "payload" }));
+  assertEquals(
+    payload.exceeded,
+    true,
+    "counting the 8-byte header, every member is 2% over (more than one period's slack)",
+  );
+  assertEquals(payload.membersOverBudget, 2);
 });

@@ -41,6 +41,8 @@ export interface FleetStats {
   readonly atAbsMs: number;
   /** Cumulative bytes sent per member of the host, by global index (null: not measured). */
   readonly sentBytes: ReadonlyMap<number, number> | null;
+  /** Cumulative datagrams sent per member of the host, by global index (null: not measured). */
+  readonly sentDatagrams: ReadonlyMap<number, number> | null;
   /** Timer lateness since the previous report (real ms), or null when not measured. */
   readonly lateness: HistogramSummary | null;
 }

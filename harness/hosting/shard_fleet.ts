@@ -191,6 +191,7 @@ export class ShardFleet implements Fleet {
           host: m.shard,
           atAbsMs: m.atAbsMs,
           sentBytes: new Map(members.map((index, k) => [index, m.counters.sentBytes[k]!])),
+          sentDatagrams: new Map(members.map((index, k) => [index, m.counters.sentDatagrams[k]!])),
           lateness: m.lateness,
         });
         return;

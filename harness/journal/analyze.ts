@@ -96,7 +96,13 @@ export function recordOf(j: Journal): RunRecord {
   };
   const samples: BandwidthSample[][] = [];
   for (const s of j.stats) {
-    if (s.sent) (samples[s.host] ??= []).push({ atMs: s.t, sentBytes: s.sent.map(([, bytes]) => bytes) });
+    if (s.sent) {
+      (samples[s.host] ??= []).push({
+        atMs: s.t,
+        sentBytes: s.sent.map(([, bytes]) => bytes),
+        sentDatagrams: s.sent.map(([, , datagrams]) => datagrams ?? 0),
+      });
+    }
   }
   const events: RecordedEvent[] = j.events.map((e) => ({
     atMs: e.t,
@@ -115,6 +121,7 @@ export function recordOf(j: Journal): RunRecord {
     speedup: sc.speedup,
     periodMs: sc.periodMs,
     budgetBytesPerSec: sc.gossip.budgetBytesPerSec,
+    budgetAccounting: sc.budgetAccounting,
     downs: downIntervals(j.faults),
     partitions: partitionIntervals(j.faults, n),
     silenceMs: sc.silenceMs,
@@ -235,6 +242,7 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
       seed: sc.seed,
       speedup: sc.speedup,
       loss: sc.loss,
+      budgetAccounting: sc.budgetAccounting,
       durationMs: sc.durationMs,
       shards: sc.shards,
       basePort: sc.basePort,

@@ -72,8 +72,8 @@ export interface StatsLine {
   readonly type: "stats";
   readonly t: number;
   readonly host: number;
-  /** `[member index, cumulative payload bytes sent]` pairs, or null when not measured. */
-  readonly sent: readonly (readonly [number, number])[] | null;
+  /** `[member index, cumulative payload bytes sent, cumulative datagrams sent]`, or null when not measured. */
+  readonly sent: readonly (readonly [number, number, number])[] | null;
   /** Lateness p99 and max of the interval's wake-ups (real ms), or null when not measured. */
   readonly latenessP99Ms: number | null;
   readonly latenessMaxMs: number | null;

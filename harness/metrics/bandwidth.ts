@@ -9,7 +9,7 @@
 import { HEADER_BYTES } from "../../lib/core/wire.ts";
 import { quantile } from "../../lib/core/stats.ts";
 import { mean } from "./_sums.ts";
-import type { BandwidthSample, RunRecord } from "./record.ts";
+import type { BandwidthSample, BudgetAccounting, RunRecord } from "./record.ts";
 
 /** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
 export const IPV4_UDP_HEADER_BYTES = 28;
@@ -32,17 +32,27 @@ export interface Bandwidth {
   readonly meanWireBytesPerSec: number;
   /** Highest member's rate with IPv4/UDP headers. */
   readonly maxWireBytesPerSec: number;
-  /** mean / budget and max / budget (payload). */
+  /** Which bytes the budget verdict counts (the scenario's `budgetAccounting`; the paper's is `entries`). */
+  readonly accounting: BudgetAccounting;
+  /** The mean and max rates and their budget ratios under every accounting, the verdict's first. */
+  readonly byAccounting: { readonly [A in BudgetAccounting]: AccountedRate };
+  /** Mean / budget under `accounting`. */
   readonly meanBudgetRatio: number;
-  /** maxBytesPerSec / budget. */
+  /** Max member / budget under `accounting`. */
   readonly maxBudgetRatio: number;
   /** Window over which the per-member peak is taken (nominal ms). */
   readonly windowMs: number;
-  /** Highest payload rate of any member over any window of windowMs. */
+  /** Highest rate of any member over any window of windowMs, under `accounting`. */
   readonly maxWindowBytesPerSec: number | null;
-  /** Whether any member's whole-run or windowed payload rate exceeded the budget. */
+  /**
+   * The rate a member may reach before it counts as over budget: B plus one
+   * period's worth over the run (a member's gossip phase can fit one more
+   * period into a finite run than the mean).
+   */
+  readonly allowedBytesPerSec: number;
+  /** Whether any member's whole-run or windowed rate exceeded the allowed rate, under `accounting`. */
   readonly exceeded: boolean;
-  /** Members whose whole-run payload rate exceeded the budget. */
+  /** Members whose whole-run rate exceeded the budget, under `accounting`. */
   readonly membersOverBudget: number;
   /** Received payload bytes per member per second, mean. */
   readonly meanRecvBytesPerSec: number;
@@ -54,6 +64,32 @@ export interface Bandwidth {
   readonly perMemberBytesPerSec: readonly number[];
 }
 
+/** One accounting's rates against the budget. */
+export interface AccountedRate {
+  /** Mean over members (bytes per nominal second). */
+  readonly meanBytesPerSec: number;
+  /** The highest member's. */
+  readonly maxBytesPerSec: number;
+  /** mean / budget. */
+  readonly meanBudgetRatio: number;
+  /** Members whose whole-run rate exceeded the allowed rate. */
+  readonly membersOverBudget: number;
+}
+
+/** The bytes an accounting counts, from payload bytes and datagrams. */
+function accounted(accounting: BudgetAccounting, bytes: number, datagrams: number): number {
+  switch (accounting) {
+    case "entries":
+      return bytes - HEADER_BYTES * datagrams;
+    case "payload":
+      return bytes;
+    case "wire":
+      return bytes + IPV4_UDP_HEADER_BYTES * datagrams;
+  }
+}
+
+const ACCOUNTINGS: readonly BudgetAccounting[] = ["entries", "payload", "wire"];
+
 /** Computes bandwidth from the sockets' byte counts. */
 export function bandwidth(record: RunRecord): Bandwidth {
   const seconds = record.durationMs / 1000;
@@ -61,28 +97,43 @@ export function bandwidth(record: RunRecord): Bandwidth {
   const rates = t.sentBytes.map((b) => b / seconds);
   const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
   const recv = t.recvBytes.map((b) => b / seconds);
-  const windowMs = Math.max(10 * record.periodMs, 10_000);
-  const windowRates = record.samples.map((series) => maxWindowRate(series, windowMs)).filter((r) => r !== null);
-  const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
   const budget = record.budgetBytesPerSec;
-  const over = rates.filter((r) => r > budget).length;
+  // A member's phase can fit one more period into a finite run than the mean: that much over B is not over budget.
+  const allowed = budget * (1 + record.periodMs / Math.max(record.durationMs, record.periodMs));
+  const accounting = record.budgetAccounting;
+  const rateOf = (a: BudgetAccounting) => t.sentBytes.map((b, i) => accounted(a, b, t.sentDatagrams[i]!) / seconds);
+  const byAccounting = Object.fromEntries(ACCOUNTINGS.map((a) => {
+    const xs = rateOf(a);
+    return [a, {
+      meanBytesPerSec: mean(xs),
+      maxBytesPerSec: Math.max(0, ...xs),
+      meanBudgetRatio: mean(xs) / budget,
+      membersOverBudget: xs.filter((r) => r > allowed).length,
+    }];
+  })) as Bandwidth["byAccounting"];
+  const verdict = byAccounting[accounting];
+  const windowMs = Math.max(10 * record.periodMs, 10_000);
+  const windowRates = record.samples.map((series) => maxWindowRate(series, windowMs, accounting))
+    .filter((r) => r !== null);
+  const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
   return {
     budgetBytesPerSec: budget,
     meanBytesPerSec: mean(rates),
     maxBytesPerSec: Math.max(0, ...rates),
     minBytesPerSec: rates.length ? Math.min(...rates) : 0,
     p50BytesPerSec: quantile(rates, 0.5) ?? 0,
-    meanEntryBytesPerSec: mean(
-      t.sentBytes.map((b, i) => (b - HEADER_BYTES * t.sentDatagrams[i]!) / seconds),
-    ),
+    meanEntryBytesPerSec: byAccounting.entries.meanBytesPerSec,
     meanWireBytesPerSec: mean(wire),
     maxWireBytesPerSec: Math.max(0, ...wire),
-    meanBudgetRatio: mean(rates) / budget,
-    maxBudgetRatio: Math.max(0, ...rates) / budget,
+    accounting,
+    byAccounting,
+    meanBudgetRatio: verdict.meanBudgetRatio,
+    maxBudgetRatio: verdict.maxBytesPerSec / budget,
     windowMs,
     maxWindowBytesPerSec: maxWindow,
-    exceeded: over > 0 || (maxWindow !== null && maxWindow > budget),
-    membersOverBudget: over,
+    allowedBytesPerSec: allowed,
+    exceeded: verdict.membersOverBudget > 0 || (maxWindow !== null && maxWindow > allowed),
+    membersOverBudget: verdict.membersOverBudget,
     meanRecvBytesPerSec: mean(recv),
     maxRecvBytesPerSec: Math.max(0, ...recv),
     meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
@@ -91,12 +142,14 @@ export function bandwidth(record: RunRecord): Bandwidth {
 }
 
 /**
- * Highest per-member payload rate over any span of at least `windowMs`
- * between two samples (null when the run is shorter than the window).
+ * Highest per-member rate (under `accounting`, payload by default) over any
+ * span of at least `windowMs` between two samples (null when the run is
+ * shorter than the window).
  */
 export function maxWindowRate(
   samples: readonly BandwidthSample[],
   windowMs: number,
+  accounting: BudgetAccounting = "payload",
 ): number | null {
   let best: number | null = null;
   let i = 0;
@@ -106,10 +159,12 @@ export function maxWindowRate(
     }
     const span = samples[j]!.atMs - samples[i]!.atMs;
     if (span < windowMs) continue;
-    const a = samples[i]!.sentBytes;
-    const b = samples[j]!.sentBytes;
-    for (let m = 0; m < b.length; m++) {
-      const rate = ((b[m]! - (a[m] ?? 0)) / span) * 1000;
+    const a = samples[i]!;
+    const b = samples[j]!;
+    for (let m = 0; m < b.sentBytes.length; m++) {
+      const bytes = b.sentBytes[m]! - (a.sentBytes[m] ?? 0);
+      const datagrams = (b.sentDatagrams?.[m] ?? 0) - (a.sentDatagrams?.[m] ?? 0);
+      const rate = (accounted(accounting, bytes, datagrams) / span) * 1000;
       if (best === null || rate > best) best = rate;
     }
   }

@@ -66,7 +66,17 @@ export interface MemberTotals {
 export interface BandwidthSample {
   readonly atMs: number;
   readonly sentBytes: readonly number[];
+  /** Cumulative datagrams sent, same order. */
+  readonly sentDatagrams: readonly number[];
 }
+
+/**
+ * Which bytes a budget counts: `entries` (payload minus the 8-byte message
+ * header: the paper's 8n per list, which T_gossip = 8n/B is derived from),
+ * `payload` (UDP payload) or `wire` (payload plus 28 bytes of IPv4/UDP
+ * header per datagram).
+ */
+export type BudgetAccounting = "entries" | "payload" | "wire";
 
 /** Everything the metrics are computed from. */
 export interface RunRecord {
@@ -77,6 +87,8 @@ export interface RunRecord {
   /** The detector's period (T_gossip, T', the ping period): lateness is judged against it. */
   readonly periodMs: number;
   readonly budgetBytesPerSec: number;
+  /** Which bytes the budget is judged by (see `bandwidth.ts`). */
+  readonly budgetAccounting: BudgetAccounting;
   /** When members were down (crash by proxy, kill, pause, failed from the start). */
   readonly downs: readonly DownInterval[];
   /** When partitions were in place, with their cut links. */

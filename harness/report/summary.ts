@@ -108,24 +108,22 @@ export function renderSummary(r: RunResult, outDir: string): string {
       dim(explained(m)),
   );
   const b = r.bandwidth;
+  const acc = b.byAccounting;
+  const NAMES = { entries: "entries (the paper's 8n)", payload: "payload", wire: "with IPv4/UDP headers" } as const;
   const ratio = `${b.meanBudgetRatio.toFixed(3)}× budget`;
+  const others = (["entries", "payload", "wire"] as const).filter((a) => a !== b.accounting)
+    .map((a) => `${NAMES[a]} ${f1(acc[a].meanBytesPerSec)} (${acc[a].meanBudgetRatio.toFixed(3)}×)`);
   lines.push(
     dim("bytes/s  ") +
-      `payload mean ${bold(f1(b.meanBytesPerSec))} (${
+      `${NAMES[b.accounting]} mean ${bold(f1(acc[b.accounting].meanBytesPerSec))} (${
         b.meanBudgetRatio > 1 ? yellow(ratio) : green(ratio)
-      } of ${b.budgetBytesPerSec}) · ` +
-      `max ${f1(b.maxBytesPerSec)} · entries alone ${f1(b.meanEntryBytesPerSec)} · with IPv4/UDP headers ${
-        f1(b.meanWireBytesPerSec)
-      }`,
+      } of ${b.budgetBytesPerSec}) · max ${f1(acc[b.accounting].maxBytesPerSec)} · beside it: ${others.join(" · ")}`,
   );
   if (b.exceeded) {
     lines.push(
       dim("         ") +
-        yellow(
-          `budget exceeded by ${b.membersOverBudget} member(s) over the whole run`,
-        ) +
-        (b.maxWindowBytesPerSec !== null ? ` · peak ${f1(b.maxWindowBytesPerSec)} over ${s(b.windowMs)} windows` : "") +
-        dim(" · the 8-byte message header is not in the paper's 8n"),
+        yellow(`budget exceeded (counting ${b.accounting}) by ${b.membersOverBudget} member(s) over the whole run`) +
+        (b.maxWindowBytesPerSec !== null ? ` · peak ${f1(b.maxWindowBytesPerSec)} over ${s(b.windowMs)} windows` : ""),
     );
   }
   if (r.proxy) {

@@ -88,6 +88,8 @@ export interface RunResult {
     readonly seed: number;
     readonly speedup: number;
     readonly loss: number;
+    /** Which bytes the budget verdict counts. */
+    readonly budgetAccounting: "entries" | "payload" | "wire";
     readonly durationMs: number;
     readonly shards: number;
     readonly basePort: number;

@@ -183,7 +183,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         type: "stats",
         t: r3(clock.toNominal(st.atAbsMs)),
         host: st.host,
-        sent: st.sentBytes ? [...st.sentBytes] : null,
+        sent: st.sentBytes
+          ? [...st.sentBytes].map(([index, bytes]) => [index, bytes, st.sentDatagrams?.get(index) ?? 0] as const)
+          : null,
         latenessP99Ms: st.lateness?.p99 ?? null,
         latenessMaxMs: st.lateness?.max ?? null,
       });

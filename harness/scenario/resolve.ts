@@ -32,6 +32,8 @@ export interface Scenario {
   readonly members: number;
   /** Bernoulli loss the proxy applies to every link. */
   readonly loss: number;
+  /** Which bytes the budget verdict counts. */
+  readonly budgetAccounting: "entries" | "payload" | "wire";
   /** Run length (nominal ms). */
   readonly durationMs: number;
   /** Nominal seconds per real second. */
@@ -273,6 +275,7 @@ export function resolveScenario(input: unknown): Scenario {
     description: s.description,
     members: s.members,
     loss: s.loss,
+    budgetAccounting: s.budgetAccounting,
     durationMs,
     speedup: s.speedup,
     seed: s.seed,

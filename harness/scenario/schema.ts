@@ -87,6 +87,11 @@ const baseShape = {
   members: z.number().int().min(2).max(8187).default(50),
   /** Per-member gossip budget B (bytes/s). */
   budgetBytesPerSec: z.number().min(8).finite().default(250),
+  /**
+   * Which bytes the budget verdict counts: `entries` (the paper's 8n, from which T_gossip = 8n/B),
+   * `payload` (UDP payload, the 8-byte header included) or `wire` (plus 28 bytes of IPv4/UDP headers).
+   */
+  budgetAccounting: z.enum(["entries", "payload", "wire"]).default("entries"),
   /** Target mistake probability that sets T_fail. */
   pMistake: z.number().gt(0).lt(1).default(1e-3),
   /** Failed members the model assumes when it sets T_fail. */

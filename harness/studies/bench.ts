@@ -10,10 +10,11 @@
  * - it makes more mistakes: exact conditional Poisson test on the rate
  *   per pair-hour, p < 0.01;
  * - it costs more bandwidth: mean payload bytes per member per second up
- *   by more than 2%;
- * - it costs more CPU: harness + proxy cores up by more than 50% and 0.02;
- * - the harness got noisier: lateness p99 above twice the baseline and
- *   2 ms more.
+ *   by more than 2%.
+ * Those protocol figures are deterministic per seed, so a baseline saved on
+ * another machine of the class holds. CPU, lateness and wall time are not:
+ * they are judged against a build measured in the same session, case by
+ * case in alternation (`bench_pair.ts`, `--against REV`).
  * A case whose new run is not faithful is inconclusive, never a pass.
  *
  * @module
@@ -136,14 +137,8 @@ export function checkCase(current: CaseFigures, baseline: CaseFigures | undefine
       }%)`,
     );
   }
-  if (current.cpuCores > baseline.cpuCores * 1.5 && current.cpuCores - baseline.cpuCores > 0.02) {
-    findings.push(`more CPU: ${baseline.cpuCores.toFixed(3)} → ${current.cpuCores.toFixed(3)} cores`);
-  }
-  if (current.latenessP99Ms > Math.max(2 * baseline.latenessP99Ms, baseline.latenessP99Ms + 2)) {
-    findings.push(
-      `noisier harness: lateness p99 ${baseline.latenessP99Ms.toFixed(1)} → ${current.latenessP99Ms.toFixed(1)} ms`,
-    );
-  }
+  // CPU, lateness and wall time depend on the machine: they are judged only against a reference run
+  // in the same session (bench_pair.ts), never against figures saved elsewhere.
   return { id: current.id, status: findings.length > 0 ? "regressed" : "pass", findings };
 }
 

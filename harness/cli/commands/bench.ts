@@ -8,9 +8,20 @@
 import type { Command } from "@commander-js/extra-typings";
 import { dim, red, yellow } from "@std/fmt/colors";
 import { suiteReport } from "../../report/html_report.ts";
-import { type Baseline, checkSuite, loadBaseline, machineClass, runSuite, saveBaseline } from "../../studies/bench.ts";
+import {
+  type Baseline,
+  checkSuite,
+  loadBaseline,
+  machineClass,
+  runSuite,
+  saveBaseline,
+  type SuiteResult,
+} from "../../studies/bench.ts";
 import { BENCH_SUITE } from "../../../scenarios/bench_suite.ts";
 import { toTable } from "../../studies/model_table.ts";
+import { type PairedCheck, runPairedSuite } from "../../studies/bench_pair.ts";
+import { machineFacts } from "../../os/readings.ts";
+import { writeJsonAtomic } from "../../os/files.ts";
 
 import {
   type CliContext,
@@ -32,6 +43,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--cases <ids>", `only these cases (comma list of ${BENCH_SUITE.map((c) => c.id).join(", ")})`)
     .option("--save [name]", "save the run as a baseline (default: this machine's class)")
     .option("--check [name]", "compare the run with a baseline (default: this machine's class)")
+    .option(
+      "--against <rev>",
+      "judge CPU and timer lateness against build REV (a git revision) run case by case in alternation in this session",
+    )
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/bench-<time>)")
     .option("--json", "print the suite (and the check) as JSON")
@@ -55,15 +70,41 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const outDir = opts.out ?? defaultOutDir("bench");
       await prepareOutDir(outDir, opts.force === true);
-      const suite = await withInterrupt((signal) =>
-        runSuite({
-          outDir,
-          harnessVersion: HARNESS_VERSION,
-          signal,
-          ...(only ? { only } : {}),
-          onCase: (c, i, total) => console.error(dim(`[${i + 1}/${total}] ${c.id}: ${c.what}`)),
+      let paired: PairedCheck | undefined;
+      const suite = opts.against
+        ? await withInterrupt(async (signal) => {
+          try {
+            paired = await runPairedSuite({
+              against: opts.against!,
+              outDir,
+              signal,
+              ...(only ? { only } : {}),
+              onRun: (id, build) => console.error(dim(`${id}: ${build} build…`)),
+            });
+          } catch (error) {
+            if (error instanceof RangeError) throw new UsageError(`--against: ${error.message}`);
+            throw error;
+          }
+          const result: SuiteResult = {
+            schemaVersion: 1,
+            startedAt: new Date().toISOString(),
+            harnessVersion: HARNESS_VERSION,
+            machine: machineFacts(),
+            cases: paired.cases.map((c) => c.current),
+          };
+          await writeJsonAtomic(`${outDir}/suite.json`, result);
+          await writeJsonAtomic(`${outDir}/paired.json`, paired);
+          return result;
         })
-      );
+        : await withInterrupt((signal) =>
+          runSuite({
+            outDir,
+            harnessVersion: HARNESS_VERSION,
+            signal,
+            ...(only ? { only } : {}),
+            onCase: (c, i, total) => console.error(dim(`[${i + 1}/${total}] ${c.id}: ${c.what}`)),
+          })
+        );
       const checks = baseline ? checkSuite(suite, baseline) : undefined;
       await writeReportSafely(outDir, () => suiteReport(suite));
       if (opts.json) console.log(JSON.stringify({ suite, checks }, null, 2));
@@ -92,6 +133,24 @@ export function register(program: Command, ctx: CliContext): void {
             );
           }
         }
+        if (paired) {
+          console.log(
+            toTable(paired.cases.map((c) => ({
+              case: c.id,
+              "CPU current": c.current.cpuCores,
+              "CPU reference": c.reference.cpuCores,
+              ratio: c.cpuRatio,
+              "lateness p99 current": c.current.latenessP99Ms,
+              "lateness p99 reference": c.reference.latenessP99Ms,
+              "same protocol figures": c.sameProtocolFigures ? "yes" : "NO",
+            }))).trimEnd(),
+          );
+          console.log(
+            `against ${paired.against}: CPU ratio geometric mean ${paired.cpuRatioGeoMean?.toFixed(3) ?? "—"}` +
+              (paired.leftOut.length > 0 ? dim(` (left out: ${paired.leftOut.join(", ")})`) : ""),
+          );
+          for (const f of paired.findings) console.log(`${red("REGRESSED")} ${f}`);
+        }
         console.log(dim(`suite: ${outDir}/suite.json`));
       }
       if (saveName) {
@@ -101,7 +160,7 @@ export function register(program: Command, ctx: CliContext): void {
           throw new UsageError(`--save: ${(error as Error).message}`);
         }
       }
-      if (checks?.some((c) => c.status === "regressed")) ctx.exitCode = 3;
+      if (checks?.some((c) => c.status === "regressed") || (paired?.findings.length ?? 0) > 0) ctx.exitCode = 3;
       else if (checks?.some((c) => c.status === "inconclusive" || c.status === "no baseline")) ctx.exitCode = 4;
     });
 }

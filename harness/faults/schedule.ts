@@ -35,6 +35,16 @@ export type Fault =
     | { readonly kind: "kill"; readonly atMs: number; readonly member: number; readonly restartAtMs?: number }
     | { readonly kind: "pause"; readonly atMs: number; readonly member: number; readonly resumeAtMs: number }
     | {
+      readonly kind: "slow";
+      readonly atMs: number;
+      readonly member: number;
+      readonly untilMs: number;
+      /** The stop-and-go cycle (nominal ms). */
+      readonly intervalMs: number;
+      /** Share of every cycle the member is stopped, in (0, 1). */
+      readonly stoppedFraction: number;
+    }
+    | {
       readonly kind: "partition";
       readonly atMs: number;
       readonly partition: PartitionSpec;
@@ -49,6 +59,15 @@ export type Action =
   | { readonly atMs: number; readonly type: "crash" | "recover"; readonly member: number; readonly fault: number }
   | { readonly atMs: number; readonly type: "kill" | "restart"; readonly member: number; readonly fault: number }
   | { readonly atMs: number; readonly type: "pause" | "resume"; readonly member: number; readonly fault: number }
+  | {
+    readonly atMs: number;
+    readonly type: "slow";
+    readonly member: number;
+    readonly intervalMs: number;
+    readonly stoppedFraction: number;
+    readonly fault: number;
+  }
+  | { readonly atMs: number; readonly type: "fast"; readonly member: number; readonly fault: number }
   | {
     readonly atMs: number;
     readonly type: "partition";
@@ -126,10 +145,23 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
     switch (f.kind) {
       case "crash":
       case "kill":
-      case "pause": {
+      case "pause":
+      case "slow": {
         memberField(i, f.member);
-        const endField = f.kind === "crash" ? "recoverAt" : f.kind === "kill" ? "restartAt" : "resumeAt";
-        const end = f.kind === "crash" ? f.recoverAtMs : f.kind === "kill" ? f.restartAtMs : f.resumeAtMs;
+        const endField = f.kind === "crash"
+          ? "recoverAt"
+          : f.kind === "kill"
+          ? "restartAt"
+          : f.kind === "pause"
+          ? "resumeAt"
+          : "until";
+        const end = f.kind === "crash"
+          ? f.recoverAtMs
+          : f.kind === "kill"
+          ? f.restartAtMs
+          : f.kind === "pause"
+          ? f.resumeAtMs
+          : f.untilMs;
         time(end, endField);
         const to = end ?? endMs;
         const list = busy.get(f.member) ?? [];
@@ -142,6 +174,20 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
         }
         list.push({ from: f.atMs, to, fault: i });
         busy.set(f.member, list);
+        if (f.kind === "slow") {
+          if (!(f.stoppedFraction > 0 && f.stoppedFraction < 1) || !(f.intervalMs > 0)) {
+            throw new ConfigError(
+              `${at(i)}.stoppedFraction`,
+              `${
+                at(i)
+              }: a slow member is stopped for a share in (0, 1) of an interval > 0: current values are ${f.stoppedFraction} of ${f.intervalMs} ms`,
+            );
+          }
+          const { intervalMs, stoppedFraction } = f;
+          actions.push({ atMs: f.atMs, type: "slow", member: f.member, intervalMs, stoppedFraction, fault: i });
+          actions.push({ atMs: to, type: "fast", member: f.member, fault: i });
+          return;
+        }
         const [down, up] = f.kind === "crash"
           ? ["crash", "recover"] as const
           : f.kind === "kill"
@@ -194,6 +240,6 @@ export function compileSchedule(faults: readonly Fault[], members: number, endMs
     }
   });
   // Heals sort before new faults at the same instant.
-  const order = (a: Action) => ["recover", "restart", "resume", "heal", "removeRule"].includes(a.type) ? 0 : 1;
+  const order = (a: Action) => ["recover", "restart", "resume", "fast", "heal", "removeRule"].includes(a.type) ? 0 : 1;
   return actions.sort((a, b) => a.atMs - b.atMs || order(a) - order(b) || a.fault - b.fault);
 }

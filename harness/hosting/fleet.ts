@@ -13,8 +13,20 @@
 
 import type { HistogramData, HistogramSummary } from "../../lib/core/histogram.ts";
 
-/** What a run can do to one member; the promise resolves to the instant (epoch ms) it took effect. */
-export type FleetAction = "kill" | "restart" | "pause" | "resume";
+/**
+ * What a run can do to one member; the promise resolves to the instant
+ * (epoch ms) it took effect. `slow` starts a stop-and-go cycle (stopped for
+ * a share of every interval, as an overloaded process is), `fast` ends it.
+ */
+export type FleetAction = "kill" | "restart" | "pause" | "resume" | "slow" | "fast";
+
+/** The stop-and-go cycle of a slow member. */
+export interface SlowCycle {
+  /** Cycle length (nominal ms; the fleet runs it in real time at the run's speed-up). */
+  readonly intervalMs: number;
+  /** Share of every cycle the member is stopped, in (0, 1). */
+  readonly stoppedFraction: number;
+}
 
 /** The per-member counters a fleet may measure. */
 export const FLEET_COUNTERS = [
@@ -82,7 +94,7 @@ export interface Fleet {
   /** Starts every member: the run's clock starts at `startAbsMs`; members know each other by `publicIds`. */
   begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): Promise<void>;
   /** Kills, restarts, pauses or resumes one member. */
-  control(member: number, action: FleetAction): Promise<number>;
+  control(member: number, action: FleetAction, cycle?: SlowCycle): Promise<number>;
   /** Stops all scheduled work; sockets keep receiving what is in flight. */
   quiesce(): Promise<void>;
   /** Closes every socket and collects the final counters. */

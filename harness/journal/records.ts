@@ -60,7 +60,16 @@ export type FaultLine =
     readonly how?: "failed-from-start";
   }
   & (
-    | { readonly fault: "crash" | "recover" | "kill" | "restart" | "pause" | "resume"; readonly member: number }
+    | {
+      readonly fault: "crash" | "recover" | "kill" | "restart" | "pause" | "resume" | "fast";
+      readonly member: number;
+    }
+    | {
+      readonly fault: "slow";
+      readonly member: number;
+      readonly intervalMs: number;
+      readonly stoppedFraction: number;
+    }
     | { readonly fault: "partition"; readonly spec: PartitionSpec }
     | { readonly fault: "heal" }
     | { readonly fault: "addRule"; readonly rule: RuleSpec }

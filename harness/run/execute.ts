@@ -22,6 +22,13 @@ export async function execute(action: Action, fleet: Fleet, injector: FaultInjec
     case "pause":
     case "resume":
       return await fleet.control(action.member, action.type);
+    case "slow":
+      return await fleet.control(action.member, "slow", {
+        intervalMs: action.intervalMs,
+        stoppedFraction: action.stoppedFraction,
+      });
+    case "fast":
+      return await fleet.control(action.member, "fast");
     case "kill":
       // The injector learns first, so nothing is sent to the closing socket.
       await injector.setDead(action.member, true);
@@ -54,6 +61,14 @@ export function faultLine(action: Action, t: number): FaultLine {
       return { ...base, fault: "addRule", rule: action.rule };
     case "removeRule":
       return { ...base, fault: "removeRule", id: action.id };
+    case "slow":
+      return {
+        ...base,
+        fault: "slow",
+        member: action.member,
+        intervalMs: action.intervalMs,
+        stoppedFraction: action.stoppedFraction,
+      };
     default:
       return { ...base, fault: action.type, member: action.member };
   }

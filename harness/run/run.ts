@@ -198,7 +198,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     members: sc.members,
     shards: sc.shards,
     hosting: sc.hosting,
-    paused: sc.faults.filter((f) => f.kind === "pause").map((f) => (f as { member: number }).member),
+    paused: sc.faults.filter((f) => f.kind === "pause" || f.kind === "slow").map((f) =>
+      (f as { member: number }).member
+    ),
     seed: sc.seed,
     kind: sc.detector,
     settings: sc.settings,

@@ -89,6 +89,17 @@ export function canonicalFaults(s: ParsedScenario, gossip: GossipConfig): Fault[
       case "pause":
         faults.push({ kind: "pause", atMs: at, member: f.member, resumeAtMs: after(f.for)!, path });
         return;
+      case "slow":
+        faults.push({
+          kind: "slow",
+          atMs: at,
+          member: f.member,
+          untilMs: after(f.for)!,
+          intervalMs: resolveDuration(f.interval, gossip),
+          stoppedFraction: f.stoppedFraction,
+          path,
+        });
+        return;
       case "partition": {
         const partition = partitionSpecOf(f, path);
         const healAtMs = after(f.healAfter);

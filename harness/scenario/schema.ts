@@ -55,6 +55,18 @@ export const faultSchema = z.discriminatedUnion("kind", [
   }),
   /** Stop the member's processing (SIGSTOP with process hosting), then resume it. */
   z.strictObject({ kind: z.literal("pause"), at: durationSchema, member: memberIndex, for: durationSchema }),
+  /**
+   * A slow member (an overloaded process, Lifeguard's case): stopped for `stoppedFraction` of every
+   * `interval` (SIGSTOP/SIGCONT with process hosting, where it gets a process of its own), for `for`.
+   */
+  z.strictObject({
+    kind: z.literal("slow"),
+    at: durationSchema,
+    member: memberIndex,
+    for: durationSchema,
+    interval: durationSchema.default(1000),
+    stoppedFraction: z.number().gt(0).lt(1),
+  }),
   /** A partition of one of the shapes, optionally healing. */
   z.strictObject({
     kind: z.literal("partition"),

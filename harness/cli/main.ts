@@ -34,7 +34,11 @@ function buildProgram(ctx: CliContext) {
     .description("gossip-harness: real gossip failure detectors on loopback UDP, through a fault-injecting proxy")
     .version(HARNESS_VERSION)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(red(text)) });
+    // Errors go through console.error like every other message, so tests and wrappers see one stream.
+    .configureOutput({
+      writeErr: (text) => console.error(text.trimEnd()),
+      outputError: (text, write) => write(red(text)),
+    });
   for (const command of COMMANDS) command.register(program, ctx);
   return program;
 }

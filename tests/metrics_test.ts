@@ -49,6 +49,7 @@ function record(overrides: Partial<RunRecord>): RunRecord {
       proxyRssBytes: 0,
       proxyPeakRssBytes: 0,
       timeline: [],
+      readings: [],
     },
     ...overrides,
   };

@@ -23,10 +23,11 @@ import * as list from "./commands/list.ts";
 import * as model from "./commands/model.ts";
 import * as proxyCost from "./commands/proxy_cost.ts";
 import * as run from "./commands/run.ts";
+import * as soak from "./commands/soak.ts";
 import * as validate from "./commands/validate.ts";
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare];
+const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare, soak];
 
 function buildProgram(ctx: CliContext) {
   const program = new Command()

@@ -143,6 +143,13 @@ export function recordOf(j: Journal): RunRecord {
       harnessPeakRssBytes: after?.harness.peakRssBytes ?? null,
       proxyRssBytes: proxyAfter?.rssBytes ?? null,
       proxyPeakRssBytes: proxyAfter?.peakRssBytes ?? null,
+      readings: j.readings.map((x) => ({
+        atMs: x.t,
+        harnessRssBytes: x.harness.rssBytes,
+        harnessCpuMs: x.harness.cpuMs,
+        proxyRssBytes: x.proxy?.rssBytes ?? null,
+        proxyCpuMs: x.proxy?.cpuMs ?? null,
+      })),
       timeline: j.stats.filter((s) => s.latenessP99Ms !== null).map((s) => ({
         atMs: Math.round(s.t * 1000) / 1000,
         shard: s.host,

@@ -15,6 +15,7 @@ import type {
   HeaderLine,
   JournalLine,
   ProxyLine,
+  ReadingsLine,
   StartLine,
   StatsLine,
 } from "./records.ts";
@@ -27,6 +28,7 @@ export interface Journal {
   readonly events: EventLine[];
   readonly faults: FaultLine[];
   readonly stats: StatsLine[];
+  readonly readings: ReadingsLine[];
   readonly episodes: EpisodesLine[];
   readonly fleet: FleetLine | null;
   readonly proxy: ProxyLine | null;
@@ -44,6 +46,7 @@ export async function readJournal(path: string): Promise<Journal> {
     events: [] as EventLine[],
     faults: [] as FaultLine[],
     stats: [] as StatsLine[],
+    readings: [] as ReadingsLine[],
     episodes: [] as EpisodesLine[],
     fleet: null as FleetLine | null,
     proxy: null as ProxyLine | null,
@@ -80,6 +83,9 @@ export async function readJournal(path: string): Promise<Journal> {
         break;
       case "stats":
         j.stats.push(record);
+        break;
+      case "readings":
+        j.readings.push(record);
         break;
       case "episodes":
         j.episodes.push(record);

@@ -88,6 +88,15 @@ export interface StatsLine {
   readonly latenessMaxMs: number | null;
 }
 
+/** A periodic reading of the harness's and the proxy's processes (memory and CPU over time). */
+export interface ReadingsLine {
+  readonly type: "readings";
+  readonly t: number;
+  readonly harness: ProcessUsage;
+  /** Null when the proxy shares the harness's process or did not answer in time. */
+  readonly proxy: ProcessUsage | null;
+}
+
 /** Finished propagation episodes from one host (flat quintuples: source, counter, origin ms, learned, max ms). */
 export interface EpisodesLine {
   readonly type: "episodes";
@@ -132,6 +141,7 @@ export type JournalLine =
   | StartLine
   | FaultLine
   | StatsLine
+  | ReadingsLine
   | EpisodesLine
   | FleetLine
   | ProxyLine

@@ -8,7 +8,7 @@
 
 import { Histogram } from "../../lib/core/histogram.ts";
 import { sum } from "./_sums.ts";
-import type { NoiseInterval, RunRecord } from "./record.ts";
+import type { NoiseInterval, ProcessReading, RunRecord } from "./record.ts";
 
 /** The noise floor (metrics.md "Noise floor"), with the faithfulness verdict. */
 export interface Noise {
@@ -68,6 +68,8 @@ export interface Noise {
   readonly proxyPeakRssBytes: number | null;
   /** Per shard and stats interval: lateness p99 and max of that interval. */
   readonly timeline: readonly NoiseInterval[];
+  /** Memory and CPU of the harness and the proxy over time (every 10 s of real time). */
+  readonly readings: readonly ProcessReading[];
   /** Whether the run is faithful: the reasons list is empty. */
   readonly faithful: boolean;
   /** Why the run is not faithful (empty when it is). */
@@ -160,6 +162,7 @@ export function noise(record: RunRecord): Noise {
     proxyRssBytes: r.proxyRssBytes,
     proxyPeakRssBytes: r.proxyPeakRssBytes,
     timeline: r.timeline,
+    readings: r.readings,
     faithful: reasons.length === 0,
     reasons,
   };

@@ -116,6 +116,15 @@ export interface NoiseInterval {
   readonly latenessMaxMs: number;
 }
 
+/** One reading of the processes' memory and CPU (nominal time; bytes; CPU ms since each process started). */
+export interface ProcessReading {
+  readonly atMs: number;
+  readonly harnessRssBytes: number;
+  readonly harnessCpuMs: number;
+  readonly proxyRssBytes: number | null;
+  readonly proxyCpuMs: number | null;
+}
+
 /** Raw noise readings of a run. */
 export interface NoiseReadings {
   readonly latenessByShard: readonly HistogramData[];
@@ -133,4 +142,6 @@ export interface NoiseReadings {
   readonly proxyPeakRssBytes: number | null;
   /** Per shard and stats interval: lateness of that interval's wake-ups. */
   readonly timeline: readonly NoiseInterval[];
+  /** Memory and CPU of the harness and the proxy over time. */
+  readonly readings: readonly ProcessReading[];
 }

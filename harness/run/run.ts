@@ -72,6 +72,8 @@ const DRAIN_MS = 150;
 const CUT_STEP_MS = 1500;
 /** How long each teardown step may take after a complete run (real ms). */
 const STEP_MS = 20_000;
+/** Real ms between readings of the processes' memory and CPU. */
+const READINGS_MS = 10_000;
 
 /** Why a run ended early. */
 export type EndReason = "interrupted" | "deadline" | "error";
@@ -267,7 +269,19 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       });
     }
 
-    progressTimer = setInterval(() => progress("running"), 500);
+    let reading = false;
+    let lastReading = absNowMs();
+    progressTimer = setInterval(() => {
+      progress("running");
+      // Memory and CPU over time (what a soak watches): every 10 s, never two readings at once.
+      if (reading || absNowMs() - lastReading < READINGS_MS) return;
+      reading = true;
+      lastReading = absNowMs();
+      const harness = selfUsage();
+      within(injector!.usage(), 2000, null).then((proxy) => {
+        journal.write({ type: "readings", t: r3(clock!.nominalNow()), harness, proxy });
+      }).finally(() => reading = false);
+    }, 500);
     const aborted = new Promise<void>((resolve) => {
       if (options.signal?.aborted) resolve();
       options.signal?.addEventListener("abort", () => resolve(), { once: true });

@@ -56,6 +56,8 @@ export interface Noise {
   readonly proxyCpuCores: number | null;
   /** Cores of the machine. */
   readonly cores: number;
+  /** (harness + proxy CPU) / datagrams the proxy relayed: the whole path's cost per datagram (µs), or null. */
+  readonly cpuUsPerRelayedDatagram: number | null;
   /** Whether harness + proxy used more than 90% of the cores. */
   readonly cpuSaturated: boolean;
   /** Resident memory of the harness process at the end. */
@@ -157,6 +159,9 @@ export function noise(record: RunRecord): Noise {
     proxyCpuCores: proxyCores,
     cores,
     cpuSaturated: saturated,
+    cpuUsPerRelayedDatagram: record.proxy && r.harnessCpuMs !== null && r.proxyCpuMs !== null && relayed > 0
+      ? ((r.harnessCpuMs + r.proxyCpuMs) * 1000) / relayed
+      : null,
     harnessRssBytes: r.harnessRssBytes,
     harnessPeakRssBytes: r.harnessPeakRssBytes,
     proxyRssBytes: r.proxyRssBytes,

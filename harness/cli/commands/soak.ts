@@ -9,7 +9,15 @@
 import type { Command } from "@commander-js/extra-typings";
 import { dim, green, red } from "@std/fmt/colors";
 import { runSoak } from "../../studies/soak.ts";
-import { type CliContext, defaultOutDir, HARNESS_VERSION, integer, prepareOutDir, withInterrupt } from "../common.ts";
+import {
+  type CliContext,
+  defaultOutDir,
+  HARNESS_VERSION,
+  integer,
+  prepareOutDir,
+  UsageError,
+  withInterrupt,
+} from "../common.ts";
 
 /** Registers the command on `program`. */
 export function register(program: Command, ctx: CliContext): void {

@@ -20,15 +20,29 @@ export class Scheduler {
   /** Lateness since the owner last reset it (for per-interval reports). */
   readonly intervalLateness = new Histogram();
 
-  /** `due(key)` runs when a key's deadline (absolute epoch ms) arrives. */
-  constructor(due: (key: number) => void) {
+  /**
+   * `due(key)` runs when a key's deadline (absolute epoch ms) arrives. With
+   * `manual`, a reactor drives it ({@linkcode nextAt}, {@linkcode runDue})
+   * instead of a timer.
+   */
+  constructor(due: (key: number) => void, options: { manual?: boolean } = {}) {
     // Never early: a detector handed a time before its deadline does nothing and asks for the same deadline again.
     this.#queue = new DeadlineQueue(({ key, version }, late) => {
       if (this.#versions[key] !== version) return;
       this.lateness.record(late);
       this.intervalLateness.record(late);
       due(key);
-    });
+    }, options);
+  }
+
+  /** The earliest deadline (epoch ms), or Infinity. */
+  nextAt(): number {
+    return this.#queue.nextAt();
+  }
+
+  /** Runs every deadline due by now. */
+  runDue(): void {
+    this.#queue.runDue();
   }
 
   /** Sets `key`'s deadline to `atAbsMs`, replacing any earlier one. */

@@ -77,7 +77,8 @@ export class ShardFleet implements Fleet {
   readonly #stopped = new Set<number>();
   /** Slow members' stop-and-go timers. */
   readonly #slow = new Map<number, { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean }>();
-  #terminated = false;
+  /** Set once the shards are told to stop: a shard that exits after its final answer is not a failure. */
+  #ending = false;
 
   /** A fleet; nothing runs until {@linkcode bind}. */
   constructor(options: ShardFleetOptions) {
@@ -101,7 +102,7 @@ export class ShardFleet implements Fleet {
         const channel = spawned ?? workerChannel(url, onMessage);
         rpc.attach(channel);
         channel.gone.then((reason) => {
-          if (!this.#terminated) o.sink.onError(new Error(`shard ${s}: ${reason}`));
+          if (!this.#ending) o.sink.onError(new Error(`shard ${s}: ${reason}`));
         });
         this.#shards.push({ members, rpc, channel, child: spawned?.child ?? null });
         const init: InitRequest = {
@@ -157,6 +158,7 @@ export class ShardFleet implements Fleet {
   }
 
   async stop(): Promise<FleetFinal> {
+    this.#ending = true;
     const finals = await Promise.all(this.#shards.map((s) => s.rpc.call<ShardFinal>({ op: "stop" })));
     await this.terminate();
     const totals = Object.fromEntries(FLEET_COUNTERS.map((k) => [k, new Array<number>(this.size).fill(0)])) as {
@@ -210,7 +212,7 @@ export class ShardFleet implements Fleet {
   }
 
   async terminate(): Promise<void> {
-    this.#terminated = true;
+    this.#ending = true;
     for (const state of this.#slow.values()) clearTimeout(state.timer);
     this.#slow.clear();
     await Promise.all(this.#shards.map((s) => s.channel.terminate()));

@@ -172,7 +172,12 @@ async function handle(request: ShardRequest): Promise<Record<string, unknown>> {
   switch (request.op) {
     case "init": {
       init = request;
-      if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") socketSet = UdpSocketSet.open();
+      if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+        // One thread, one reactor: the members' timers and sockets wait together in epoll on this thread.
+        scheduler = new Scheduler((slot) => hosts[slot]?.tick(), { manual: true });
+        const s = scheduler;
+        socketSet = UdpSocketSet.open({ reactor: { nextDeadline: () => s.nextAt(), runDue: () => s.runDue() } });
+      }
       try {
         for (const port of request.ports) transports.push(bindSocket(port));
       } catch (error) {
@@ -189,7 +194,7 @@ async function handle(request: ShardRequest): Promise<Record<string, unknown>> {
       const clock = new RunClock(request.startAbsMs, cfg.speedup);
       if (cfg.episodes) tracker = new EpisodeTracker(cfg.episodes);
       counters = new MemberCounters(cfg.members.length);
-      scheduler = new Scheduler((slot) => hosts[slot]!.tick());
+      scheduler ??= new Scheduler((slot) => hosts[slot]!.tick());
       started = {
         clock,
         publicIds: request.publicIds,

@@ -31,6 +31,8 @@ const SYMBOLS = {
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
   /** The same function called synchronously (timeout 0: a poll). */
   epoll_poll: { name: "epoll_wait", parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  /** Waits on the calling thread with a nanosecond timeout (`struct timespec *`; null waits forever). */
+  epoll_pwait2: { parameters: ["i32", "buffer", "i32", "buffer", "pointer"], result: "i32" },
   /** Sleeps on Deno's blocking thread pool (the coalescing delay). */
   usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },

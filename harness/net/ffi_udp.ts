@@ -135,6 +135,17 @@ export interface UdpSocketSetOptions {
    */
   readonly repollBudgetUs?: number;
   /**
+   * Runs the set as its thread's reactor: instead of waiting for readiness
+   * on Deno's thread pool (a round trip through another thread per wait,
+   * which costs more CPU in context switches than the datagram itself at
+   * low rates), it waits in `epoll_wait` on its own thread, with a timeout
+   * until the owner's next timer deadline, runs those timers itself, and
+   * yields to the event loop every `sliceMs` (so messages and other timers
+   * still run, at most that late). For a thread that hosts only this set's
+   * sockets and their timers (a shard, the proxy). Absent: the pool mode.
+   */
+  readonly reactor?: Reactor;
+  /**
    * Called at flush for every queued datagram the kernel refused (after it
    * was counted in `sendDropped` or `sendErrors`), with the sending socket,
    * the destination port and the errno: exact per-datagram accounting
@@ -142,6 +153,16 @@ export interface UdpSocketSetOptions {
    * destination).
    */
   readonly onSendError?: SendErrorHandler;
+}
+
+/** Timers a reactor-mode set runs (see {@linkcode UdpSocketSetOptions.reactor}). */
+export interface Reactor {
+  /** The owner's next timer deadline (epoch ms, `performance.timeOrigin + performance.now()`), or Infinity. */
+  nextDeadline(): number;
+  /** Runs every timer due by now. */
+  runDue(): void;
+  /** Longest time (ms) between yields to the event loop. @default {10} */
+  readonly sliceMs?: number;
 }
 
 /** See {@linkcode UdpSocketSetOptions.onSendError}. */
@@ -282,6 +303,7 @@ export class UdpSocketSet {
   readonly #coalesceUs: number;
   readonly #repollUs: number;
   readonly #onSendError: SendErrorHandler | undefined;
+  readonly #reactor: Reactor | undefined;
 
   // The one buffer and its views.
   readonly #u8: Uint8Array<ArrayBuffer>;
@@ -376,6 +398,7 @@ export class UdpSocketSet {
     this.#coalesceUs = positive("coalesceUs", 0, 0);
     this.#repollUs = positive("repollBudgetUs", 1000, 0);
     this.#onSendError = options.onSendError;
+    this.#reactor = options.reactor;
     const B = this.#recvBatch, S = this.#sendSlots;
 
     // Layout: recv msgs, iovs, addrs, cmsgs | send msgs, iovs, addrs | events | scratch | recv payload | send arena.
@@ -616,7 +639,7 @@ export class UdpSocketSet {
   start(onDatagram?: DatagramHandler): void {
     this.#checkOpen();
     if (onDatagram) this.#onDatagram = onDatagram;
-    if (!this.#loop) this.#loop = this.#poll();
+    if (!this.#loop) this.#loop = this.#reactor ? this.#react() : this.#poll();
   }
 
   /** Gives socket `handle` its own handler and starts polling. */
@@ -800,6 +823,51 @@ export class UdpSocketSet {
         this.#onSendError(h, (this.#u8[addr + 2]! << 8) | this.#u8[addr + 3]!, errno);
       }
       k++;
+    }
+  }
+
+  /** The reactor mode's loop: timers and readiness in one synchronous wait on this thread. */
+  async #react(): Promise<void> {
+    const libc = this.#libc;
+    const u32 = this.#u32;
+    const reactor = this.#reactor!;
+    const slice = reactor.sliceMs ?? 10;
+    const origin = performance.timeOrigin;
+    const timespecBytes = new Uint8Array(16);
+    const timespec = new DataView(timespecBytes.buffer);
+    // Start after the caller's synchronous code (e.g. the other sockets' listen calls), never inside it.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    let sliceEnd = performance.now() + slice;
+    while (!this.#closing) {
+      const now = performance.now();
+      // Yield when the slice is over, if no timer is due within 2 ms (a yield can take a millisecond or two);
+      // never let a busy timer schedule hold messages back for more than two slices.
+      if (now >= sliceEnd && (reactor.nextDeadline() - origin - now > 2 || now >= sliceEnd + slice)) {
+        // Let messages, other timers and promises run, then go on.
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        if (this.#closing) return;
+        sliceEnd = performance.now() + slice;
+        continue;
+      }
+      const until = Math.min(reactor.nextDeadline() - origin, Math.max(sliceEnd, now + 0.2));
+      // A nanosecond timeout: waking on the millisecond would make every timer up to 1 ms late.
+      const waitNs = Math.max(0, Math.round((until - performance.now()) * 1e6));
+      timespec.setBigInt64(0, BigInt(Math.floor(waitNs / 1e9)), true);
+      timespec.setBigInt64(8, BigInt(waitNs % 1e9), true);
+      const n = libc.epoll_pwait2(this.#epfd, this.#events, this.#maxEvents, timespecBytes, null);
+      if (n > 0) {
+        this.#wakeups++;
+        for (let i = 0; i < n; i++) {
+          const at = (this.#eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
+          const handle = u32[at]!;
+          if (handle === WAKE) continue;
+          if (handle >= this.#capacity || this.#gens[handle] !== u32[at + 1]) continue; // closed since
+          this.#drain(handle);
+          if (this.#closing) return;
+        }
+      }
+      reactor.runDue();
+      this.flush();
     }
   }
 

@@ -28,10 +28,30 @@ export class DeadlineQueue<T> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedAt = Infinity;
   #stopped = false;
+  readonly #manual: boolean;
 
-  /** `due(item, lateness)` runs when an item's deadline arrives. */
-  constructor(due: (item: T, latenessMs: number) => void) {
+  /**
+   * `due(item, lateness)` runs when an item's deadline arrives. With
+   * `manual`, no timer is armed: the owner calls {@linkcode runDue} (a
+   * reactor that waits for I/O until {@linkcode nextAt}).
+   */
+  constructor(due: (item: T, latenessMs: number) => void, options: { manual?: boolean } = {}) {
     this.#due = due;
+    this.#manual = options.manual === true;
+  }
+
+  /** The earliest deadline (epoch ms), or Infinity. */
+  nextAt(): number {
+    return this.#heap.peek()?.at ?? Infinity;
+  }
+
+  /** Runs every item due by now, in order (what the timer does in the automatic mode). */
+  runDue(): void {
+    const now = absNowMs();
+    while (this.#heap.size > 0 && this.#heap.peek()!.at <= now && !this.#stopped) {
+      const { at, item } = this.#heap.pop()!;
+      this.#due(item, absNowMs() - at);
+    }
   }
 
   /** Items waiting. */
@@ -43,7 +63,7 @@ export class DeadlineQueue<T> {
   push(atAbsMs: number, item: T): void {
     if (this.#stopped) return;
     this.#heap.push({ at: atAbsMs, seq: this.#seq++, item });
-    if (atAbsMs < this.#armedAt) this.#arm();
+    if (!this.#manual && atAbsMs < this.#armedAt) this.#arm();
   }
 
   /** Stops the timer and drops every item; returns how many were dropped. */
@@ -71,11 +91,7 @@ export class DeadlineQueue<T> {
   #fire(): void {
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    const now = absNowMs();
-    while (this.#heap.size > 0 && this.#heap.peek()!.at <= now && !this.#stopped) {
-      const { at, item } = this.#heap.pop()!;
-      this.#due(item, absNowMs() - at);
-    }
+    this.runDue();
     this.#arm();
   }
 }

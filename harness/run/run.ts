@@ -335,6 +335,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const harnessAfter = selfUsage();
   await within(fleet.terminate(), stepMs, undefined);
   if (injector) await within(injector.close(), stepMs, undefined);
+  if (fatal) reason = "error";
   journal.write({
     type: "end",
     t: r3(endNominal),

@@ -22,8 +22,9 @@ const crashRun = (members: number, extra: Partial<ScenarioInput> = {}): Scenario
 
 /**
  * The benchmark suite `deno task bench` runs: the paper's setting at 50,
- * 100 and 200 members, a loss sweep, a failed-members sweep and a scale
- * sweep. Every case is seeded, so a rerun on the same build gives nearly
+ * 100 and 200 members, a loss sweep, a failed-members sweep, 1000 SWIM
+ * members at memberlist's LAN timings in real time (with and without a
+ * crash) and a scale sweep. Every case is seeded, so a rerun on the same build gives nearly
  * the same figures; baselines compare case by case.
  */
 export const BENCH_SUITE: readonly BenchCase[] = [
@@ -39,6 +40,30 @@ export const BENCH_SUITE: readonly BenchCase[] = [
     id: `failed-${failed}`,
     what: `50 members, ${failed} failed from the start, one crash`,
     scenario: crashRun(50, { failed, modelFailed: failed }),
+  })),
+  ...[false, true].map((crash) => ({
+    id: crash ? "swim-lan-1000-crash" : "swim-lan-1000",
+    what: `1000 SWIM members at memberlist's LAN timings (T' 1 s, timeout 500 ms, k 3, mult 4, Lifeguard, gossip 200 ms to 3), ` +
+      `real time, 120 s${crash ? ", one crash by proxy at 30 s" : ", no faults"}`,
+    scenario: {
+      name: crash ? "swim-lan-1000-crash" : "swim-lan-1000",
+      members: 1000,
+      detector: "swim" as const,
+      swim: {
+        protocolPeriodMs: 1000,
+        pingTimeoutMs: 500,
+        indirectChecks: 3,
+        suspicionMult: 4,
+        lifeguard: true,
+        gossipIntervalMs: 200,
+        gossipNodes: 3,
+      },
+      duration: 120_000,
+      recovery: 0,
+      speedup: 1,
+      seed: 1,
+      ...(crash ? { faults: [{ kind: "crash" as const, at: 30_000, member: 1 }] } : {}),
+    },
   })),
   ...[250, 500, 1000, 2000].map((members) => ({
     id: `scale-${members}`,

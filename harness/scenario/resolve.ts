@@ -11,7 +11,7 @@
 import { deriveGossipConfig, type GossipConfig } from "../../lib/basic/config.ts";
 import { ConfigError } from "../../lib/core/errors.ts";
 import type { KindContext } from "../../lib/core/kind.ts";
-import { parseOrThrow } from "../../lib/core/validation.ts";
+import { parseOrThrow } from "../../lib/core/_validation.ts";
 import { broadcastExponentFor } from "../../lib/model/catastrophe.ts";
 import type { RuleSpec } from "../faults/impairments/rule.ts";
 import type { Action, Fault } from "../faults/schedule.ts";

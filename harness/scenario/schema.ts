@@ -8,7 +8,7 @@
  */
 
 import { z } from "zod";
-import { probabilitySchema } from "../../lib/core/validation.ts";
+import { probabilitySchema } from "../../lib/core/_validation.ts";
 import { DISSEMINATION_STYLES } from "../../lib/basic/options.ts";
 import { ruleSpecSchema } from "../faults/impairments/rule.ts";
 import { PARTITION_SHAPES } from "../faults/partitions.ts";

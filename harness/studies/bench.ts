@@ -51,6 +51,10 @@ export interface CaseFigures {
   readonly bytesPerSec: number;
   /** Harness + proxy CPU cores. */
   readonly cpuCores: number;
+  /** (Harness + proxy CPU) per datagram the proxy relayed (µs), or null. */
+  readonly cpuUsPerDatagram?: number | null;
+  /** Peak RSS of the harness plus the proxy (bytes), or null. */
+  readonly peakRssBytes?: number | null;
   /** Timer lateness p99 (real ms). */
   readonly latenessP99Ms: number;
   /** Real seconds the case took. */
@@ -101,6 +105,10 @@ export function figuresOf(id: string, r: RunResult): CaseFigures {
     pairHours: r.mistakes.pairHours,
     bytesPerSec: r.bandwidth.meanBytesPerSec,
     cpuCores: (r.noise.harnessCpuCores ?? 0) + (r.noise.proxyCpuCores ?? 0),
+    cpuUsPerDatagram: r.noise.cpuUsPerRelayedDatagram,
+    peakRssBytes: r.noise.harnessPeakRssBytes !== null && r.noise.proxyPeakRssBytes !== null
+      ? r.noise.harnessPeakRssBytes + r.noise.proxyPeakRssBytes
+      : null,
     latenessP99Ms: r.noise.latenessP99Ms,
     wallSeconds: r.wallSeconds,
   };

@@ -9,7 +9,6 @@ export * from "./codec.ts";
 export * from "./config.ts";
 export * from "./detector.ts";
 export * from "./digest.ts";
-export * from "./kind.ts";
 export * from "./options.ts";
 export * from "./phi.ts";
 export * from "./topology.ts";

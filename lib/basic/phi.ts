@@ -61,10 +61,15 @@ export function resolvePhiOptions(options: PhiOptions, tGossipMs: number): Requi
 
 /** One member's recent inter-arrival times (a ring) with running sums. */
 export interface PhiSamples {
+  /** The ring of inter-arrival times (ms). */
   intervals: Float64Array;
+  /** Slots of the ring in use. */
   filled: number;
+  /** The slot the next time goes to. */
   next: number;
+  /** Sum of the times in the ring. */
   sum: number;
+  /** Sum of their squares. */
   sumSq: number;
 }
 

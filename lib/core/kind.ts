@@ -16,7 +16,6 @@
  * @module
  */
 
-import type { z } from "zod";
 import type { Detector } from "./detector.ts";
 import type { MemberId } from "./member_id.ts";
 import type { Prng } from "./prng.ts";
@@ -65,13 +64,24 @@ export interface MemberContext {
 }
 
 /**
+ * What the registry needs of a kind's settings schema: a strict zod object
+ * in practice (the scenario schema composes it), opaque here.
+ */
+export interface SettingsSchema {
+  /** Parses a value. */
+  safeParse(value: unknown): unknown;
+  /** The schema of the field when absent is allowed. */
+  optional(): unknown;
+}
+
+/**
  * One detector family's registration. `S` is its resolved settings (plain
  * JSON data: it travels to shard workers and into `result.json`).
  */
 export interface MemberKind<
   S = unknown,
   K extends string | null = string | null,
-  Z extends z.ZodType | null = z.ZodType | null,
+  Z extends SettingsSchema | null = SettingsSchema | null,
 > {
   /** The name scenarios use (`detector: "swim"`). */
   readonly name: string;
@@ -122,7 +132,7 @@ export interface MemberKind<
  * export const myKind = defineKind<MySettings>()({ name: "mine", settingsKey: "mine", settingsSchema, ... });
  * ```
  */
-export function defineKind<S>(): <K extends string | null, Z extends z.ZodType | null>(
+export function defineKind<S>(): <K extends string | null, Z extends SettingsSchema | null>(
   kind: MemberKind<S, K, Z>,
 ) => MemberKind<S, K, Z> {
   return (kind) => kind;

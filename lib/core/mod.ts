@@ -11,5 +11,4 @@ export * from "./kind.ts";
 export * from "./member_id.ts";
 export * from "./prng.ts";
 export * from "./stats.ts";
-export * from "./validation.ts";
 export * from "./wire.ts";

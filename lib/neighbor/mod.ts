@@ -6,5 +6,4 @@
 
 export * from "./codec.ts";
 export * from "./detector.ts";
-export * from "./kind.ts";
 export * from "./options.ts";

@@ -6,6 +6,5 @@
 
 export * from "./codec.ts";
 export * from "./detector.ts";
-export * from "./kind.ts";
 export * from "./options.ts";
 export * from "./suspicion.ts";

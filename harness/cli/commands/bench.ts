@@ -120,6 +120,8 @@ export function register(program: Command, ctx: CliContext): void {
               mistakes: c.mistakes,
               "B/s/member": c.bytesPerSec,
               "CPU cores": c.cpuCores,
+              "µs/datagram": c.cpuUsPerDatagram ?? null,
+              "peak RSS (MB)": c.peakRssBytes ? c.peakRssBytes / 2 ** 20 : null,
               "lateness p99 (ms)": c.latenessP99Ms,
               "wall (s)": c.wallSeconds,
               ...(checks ? { check: check?.status ?? "—" } : {}),

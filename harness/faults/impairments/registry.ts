@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { parseOrThrow } from "../../../lib/core/validation.ts";
+import { parseOrThrow } from "../../../lib/core/_validation.ts";
 import { CorruptImpairment, corruptSpecSchema } from "./corrupt.ts";
 import { DelayImpairment, delaySpecSchema } from "./delay.ts";
 import { DuplicateImpairment, duplicateSpecSchema } from "./duplicate.ts";

@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { probabilitySchema } from "../../../lib/core/validation.ts";
+import { probabilitySchema } from "../../../lib/core/_validation.ts";
 import type { Prng } from "../../../lib/core/prng.ts";
 import type { Fate, Impairment, Packet } from "./impairment.ts";
 

@@ -10,10 +10,10 @@
  */
 
 import { z } from "zod";
-import { probabilitySchema } from "../../../lib/core/validation.ts";
+import { probabilitySchema } from "../../../lib/core/_validation.ts";
 import { ConfigError } from "../../../lib/core/errors.ts";
 import { deriveSeed, type Prng, seededPrng } from "../../../lib/core/prng.ts";
-import { parseOrThrow } from "../../../lib/core/validation.ts";
+import { parseOrThrow } from "../../../lib/core/_validation.ts";
 import type { Fate, Impairment, Packet } from "./impairment.ts";
 import { createImpairment, impairmentSpecSchema } from "./registry.ts";
 

@@ -8,6 +8,11 @@ export interface BenchCase {
   readonly what: string;
   /** The scenario (seeded, time-compressed). */
   readonly scenario: ScenarioInput;
+  /**
+   * Interrupt the run this long (real ms) after it starts, as Ctrl-C does,
+   * and measure how long it takes to end (the case's `stopSeconds`).
+   */
+  readonly interruptAfterMs?: number;
 }
 
 const crashRun = (members: number, extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
@@ -43,7 +48,8 @@ export const BENCH_SUITE: readonly BenchCase[] = [
   })),
   ...[false, true].map((crash) => ({
     id: crash ? "swim-lan-1000-crash" : "swim-lan-1000",
-    what: `1000 SWIM members at memberlist's LAN timings (T' 1 s, timeout 500 ms, k 3, mult 4, Lifeguard, gossip 200 ms to 3), ` +
+    what:
+      `1000 SWIM members at memberlist's LAN timings (T' 1 s, timeout 500 ms, k 3, mult 4, Lifeguard, gossip 200 ms to 3), ` +
       `real time, 120 s${crash ? ", one crash by proxy at 30 s" : ", no faults"}`,
     scenario: {
       name: crash ? "swim-lan-1000-crash" : "swim-lan-1000",
@@ -65,6 +71,20 @@ export const BENCH_SUITE: readonly BenchCase[] = [
       ...(crash ? { faults: [{ kind: "crash" as const, at: 30_000, member: 1 }] } : {}),
     },
   })),
+  {
+    id: "interrupt-saturated",
+    what: "Ctrl-C 15 s into a run that saturates both cores (1000 SWIM members at 8x): seconds until it has ended",
+    interruptAfterMs: 15_000,
+    scenario: {
+      name: "interrupt-saturated",
+      members: 1000,
+      detector: "swim",
+      swim: { protocolPeriodMs: 1000, pingTimeoutMs: 500, lifeguard: true, gossipIntervalMs: 200, gossipNodes: 3 },
+      duration: 600_000,
+      speedup: 8,
+      seed: 1,
+    },
+  },
   ...[250, 500, 1000, 2000].map((members) => ({
     id: `scale-${members}`,
     what: `${members} members, no crash, 5 gossip periods at speed-up 10`,

@@ -25,11 +25,20 @@ export function downIndex(record: RunRecord): {
   return { downsOf, isDown };
 }
 
-/** Every event by (observer, subject) pair ({@linkcode pairKey}), each list sorted by time. */
+const byPairCache = new WeakMap<readonly RecordedEvent[], Map<number, RecordedEvent[]>>();
+
+/**
+ * Every event by (observer, subject) pair ({@linkcode pairKey}), each list
+ * sorted by time. Computed once per events array (several figures share it;
+ * callers must not change the lists).
+ */
 export function eventsByPair(
   events: readonly RecordedEvent[],
 ): Map<number, RecordedEvent[]> {
+  const cached = byPairCache.get(events);
+  if (cached) return cached;
   const map = new Map<number, RecordedEvent[]>();
+  byPairCache.set(events, map);
   for (const e of events) {
     const key = pairKey(e.observer, e.subject);
     let list = map.get(key);

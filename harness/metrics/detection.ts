@@ -41,6 +41,7 @@ export interface CrashDetection {
  * the member again within the interval.
  */
 export function detectionPerCrash(record: RunRecord): CrashDetection[] {
+  if (record.downs.length === 0) return [];
   const byPair = eventsByPair(record.events);
   const end = record.durationMs;
   return record.downs.map((d) => {

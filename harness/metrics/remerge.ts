@@ -28,6 +28,7 @@ export interface Remerge {
 /** Re-merge after every healed partition. */
 export function remerges(record: RunRecord): Remerge[] {
   const n = record.members;
+  if (!record.partitions.some((p) => p.toMs !== null)) return [];
   const byPair = eventsByPair(record.events);
   const { isDown } = downIndex(record);
   const out: Remerge[] = [];

@@ -11,14 +11,14 @@ export async function forEachLine(
 ): Promise<void> {
   let pending = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
+    // One split per chunk (linear), not one slice per line.
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) {
       if (line.trim() !== "") await onLine(line);
     }
   }
+  if (pending.trim() !== "") await onLine(pending);
 }
 
 const encoder = new TextEncoder();

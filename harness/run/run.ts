@@ -68,8 +68,10 @@ export interface RunOptions {
 
 /** Settle time after the schedule stops before counters are read (real ms). */
 const DRAIN_MS = 150;
-/** How long each teardown step may take when the run is cut short (real ms): the whole teardown stays within a few seconds. */
-const CUT_STEP_MS = 1500;
+/** How long each teardown step may take when the run is cut short (real ms). */
+const CUT_STEP_MS = 1000;
+/** The whole teardown of a cut-short run (real ms), before its journal is analysed. */
+const CUT_TEARDOWN_MS = 2500;
 /** How long each teardown step may take after a complete run (real ms). */
 const STEP_MS = 20_000;
 /** Real ms between readings of the processes' memory and CPU. */
@@ -306,11 +308,13 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   }
   if (fatal) reason = "error";
   // Cut short: every teardown step gets a short budget, so the run ends within seconds whatever the load.
-  const stepMs = reason === null ? STEP_MS : CUT_STEP_MS;
+  // A cut-short run's whole teardown shares one budget, so it ends within seconds of the signal.
+  const cutEnd = absNowMs() + CUT_TEARDOWN_MS;
+  const step = () => reason === null ? STEP_MS : Math.max(50, Math.min(CUT_STEP_MS, cutEnd - absNowMs()));
   // An interrupted or failed run still leaves no member paused or black-holed.
   if (clock && reason !== null) {
-    if (injector) await within(injector.healAll(), stepMs, 0);
-    await within(Promise.all([...paused].map((m) => fleet.control(m, "resume"))), stepMs, []);
+    if (injector) await within(injector.healAll(), step(), 0);
+    await within(Promise.all([...paused].map((m) => fleet.control(m, "resume"))), step(), []);
   }
 
   // Tear down: stop the schedule, let in-flight datagrams land, read the counts, close everything.
@@ -319,13 +323,13 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let proxyAfter: ProcessUsage | null = null;
   try {
     if (clock && reason !== "error") {
-      await within(fleet.quiesce(), stepMs, undefined);
+      await within(fleet.quiesce(), step(), undefined);
       endNominal = clock.nominalNow();
       if (reason === null) await sleep(DRAIN_MS);
-      const counters = injector ? await within(injector.counters({ links: false }), stepMs, null) : null;
+      const counters = injector ? await within(injector.counters({ links: false }), step(), null) : null;
       if (counters) journal.write({ type: "proxy", counters });
-      proxyAfter = injector ? await within(injector.usage(), stepMs, null) : null;
-      const final = await within(fleet.stop(), stepMs, null);
+      proxyAfter = injector ? await within(injector.usage(), step(), null) : null;
+      const final = await within(fleet.stop(), step(), null);
       if (final) journal.write({ type: "fleet", ...final });
     }
   } catch (error) {
@@ -333,8 +337,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     reason = "error";
   }
   const harnessAfter = selfUsage();
-  await within(fleet.terminate(), stepMs, undefined);
-  if (injector) await within(injector.close(), stepMs, undefined);
+  await within(fleet.terminate(), step(), undefined);
+  if (injector) await within(injector.close(), step(), undefined);
   if (fatal) reason = "error";
   journal.write({
     type: "end",

@@ -57,6 +57,8 @@ export interface CaseFigures {
   readonly peakRssBytes?: number | null;
   /** Timer lateness p99 (real ms). */
   readonly latenessP99Ms: number;
+  /** For an interrupted case: real seconds from the interrupt until the run had ended. */
+  readonly stopSeconds?: number;
   /** Real seconds the case took. */
   readonly wallSeconds: number;
 }
@@ -116,6 +118,12 @@ export function figuresOf(id: string, r: RunResult): CaseFigures {
 
 /** Compares one case with its baseline (pure). */
 export function checkCase(current: CaseFigures, baseline: CaseFigures | undefined): CaseCheck {
+  if (current.stopSeconds !== undefined) {
+    // An interrupted case is judged by how soon it ended, whatever its baseline.
+    return current.stopSeconds <= 5
+      ? { id: current.id, status: "pass", findings: [] }
+      : { id: current.id, status: "regressed", findings: [...current.reasons] };
+  }
   if (!baseline) return { id: current.id, status: "no baseline", findings: [] };
   if (!current.faithful) return { id: current.id, status: "inconclusive", findings: [...current.reasons] };
   const findings: string[] = [];
@@ -178,13 +186,33 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   for (const [i, c] of cases.entries()) {
     if (options.signal?.aborted) break;
     options.onCase?.(c, i, cases.length);
+    // A case that is interrupted on purpose gets its own abort, after the suite's.
+    const interrupt = new AbortController();
+    options.signal?.addEventListener("abort", () => interrupt.abort(), { once: true });
+    let interruptedAt = 0;
+    const timer = c.interruptAfterMs === undefined ? undefined : setTimeout(() => {
+      interruptedAt = performance.now();
+      interrupt.abort();
+    }, c.interruptAfterMs);
     const result = await runScenario({
       scenario: resolveScenario(c.scenario),
       outDir: `${options.outDir}/${c.id}`,
       harnessVersion: options.harnessVersion,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: interrupt.signal,
     });
-    figures.push(figuresOf(c.id, result));
+    clearTimeout(timer);
+    const f = figuresOf(c.id, result);
+    if (c.interruptAfterMs === undefined) figures.push(f);
+    else {
+      // Judged by how soon it ended, not by the run's figures (it is meant to be cut short and overloaded).
+      const stopSeconds = (performance.now() - interruptedAt) / 1000;
+      figures.push({
+        ...f,
+        faithful: stopSeconds <= 5 && result.reason === "interrupted",
+        reasons: stopSeconds <= 5 ? [] : [`it took ${stopSeconds.toFixed(1)} s to end after the interrupt (limit 5 s)`],
+        stopSeconds,
+      });
+    }
   }
   const suite: SuiteResult = {
     schemaVersion: 1,

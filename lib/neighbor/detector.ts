@@ -149,14 +149,17 @@ export function createNeighborDetector(options: NeighborOptions): NeighborDetect
   const alive = (m: Member) => (m.state & 1) === 0;
 
   /** The ring of live members and self, sorted by id. */
-  function ring(): MemberId[] {
-    const ids = [self];
-    for (const [id, m] of members) if (alive(m)) ids.push(id);
-    return ids.sort((a, b) => a - b);
+  function ring(): Float64Array {
+    const ids = new Float64Array(members.size + 1);
+    ids[0] = self;
+    let n = 1;
+    for (const [id, m] of members) if (alive(m)) ids[n++] = id;
+    // A typed array sorts numerically, natively: several times faster than a comparator at thousands of members.
+    return ids.subarray(0, n).sort();
   }
 
   /** The `perSide` next-higher and next-lower members of `of` on `r` (distinct, without `of`). */
-  function neighborsOf(of: MemberId, r: readonly MemberId[]): MemberId[] {
+  function neighborsOf(of: MemberId, r: Float64Array): MemberId[] {
     const at = r.indexOf(of);
     const out = new Set<MemberId>();
     if (at < 0) return [];

@@ -167,7 +167,8 @@ export async function runHostile(options: HostileOptions): Promise<HostileReport
       }
     }
     hostile = await running;
-    const reply = sending ? await sending : undefined;
+    // An interrupted run does not wait for the sender's schedule to run out (its counts are then unknown).
+    const reply = sending && !hostile.interrupted ? await sending : undefined;
     if (reply?.type === "done") sent = reply.report;
   } finally {
     worker.terminate();

@@ -19,6 +19,7 @@ import * as analyze from "./commands/analyze.ts";
 import * as bench from "./commands/bench.ts";
 import * as claims from "./commands/claims.ts";
 import * as compare from "./commands/compare.ts";
+import * as hostile from "./commands/hostile.ts";
 import * as list from "./commands/list.ts";
 import * as model from "./commands/model.ts";
 import * as proxyCost from "./commands/proxy_cost.ts";
@@ -27,7 +28,7 @@ import * as soak from "./commands/soak.ts";
 import * as validate from "./commands/validate.ts";
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare, soak];
+const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare, soak, hostile];
 
 function buildProgram(ctx: CliContext) {
   const program = new Command()

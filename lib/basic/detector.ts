@@ -24,10 +24,14 @@
  *   stop gossiping to a silent member after T_fail but report it later, and
  *   broadcast the list once per second with probability (t/20)^a.
  *
+ * Hostile input: the list never grows past what one datagram carries
+ * (`MAX_ENTRIES` entries, self included), and with `closedGroup` only the
+ * initial members are ever admitted and only their datagrams are read.
+ *
  * @module
  */
 
-import { decodeMessage, encodeHeartbeatList, type ListKind, serialDelta16 } from "./codec.ts";
+import { decodeMessage, encodeHeartbeatList, type ListKind, MAX_ENTRIES, serialDelta16 } from "./codec.ts";
 import { ConfigError } from "../core/errors.ts";
 import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
@@ -123,6 +127,18 @@ export function createBasicGossipDetector(
       entries.set(m, { counter: 0, lastIncreaseMs: startMs, silent: false, failed: false });
     }
   }
+  if (entries.size + 1 > MAX_ENTRIES) {
+    throw new ConfigError(
+      "members",
+      `'members' must name at most ${MAX_ENTRIES} members (self included), what one datagram carries: current value names ${
+        entries.size + 1
+      }`,
+    );
+  }
+  // Closed group: the initial members are the only ones ever admitted, and the only senders read.
+  const group = options.closedGroup ? new Set<MemberId>(options.members) : undefined;
+  /** Whether a member not held now may be added: a group member, and room left in one datagram. */
+  const admits = (id: MemberId) => (group === undefined || group.has(id)) && entries.size + 1 < MAX_ENTRIES;
   const chooseTarget = targetChooser(self, options.members, rng, options.topology);
   let heartbeat = 0;
   let nextGossipMs = startMs + rng() * tGossipMs;
@@ -217,6 +233,7 @@ export function createBasicGossipDetector(
       const wire = counters[i]!;
       const e = entries.get(id);
       if (e === undefined) {
+        if (!admits(id)) continue;
         entries.set(id, { counter: wire, lastIncreaseMs: nowMs, silent: false, failed: false });
         events.push({ kind: "joined", member: id, atMs: nowMs });
         onLearn?.(id, -1, wire, nowMs);
@@ -250,6 +267,7 @@ export function createBasicGossipDetector(
     },
     entry: (id) => entries.get(id),
     snapshot: () => snapshot(),
+    admits,
   };
 
   return {
@@ -267,6 +285,7 @@ export function createBasicGossipDetector(
     },
     receive(from: MemberId, bytes: Uint8Array, nowMs: number): Step {
       const message = decodeMessage(bytes);
+      if (group !== undefined && !group.has(from)) return EMPTY_STEP;
       const events: DetectorEvent[] = [];
       const sends: Send[] = [];
       const { members, counters } = message;

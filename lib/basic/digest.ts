@@ -8,7 +8,7 @@
  */
 
 import type { MemberId } from "../core/member_id.ts";
-import { encodeHeartbeatList, serialDelta16 } from "./codec.ts";
+import { encodeHeartbeatList, MAX_ENTRIES, serialDelta16 } from "./codec.ts";
 import { MessageKind } from "../core/wire.ts";
 
 /** What the digest steps need to know of the detector's list. */
@@ -21,9 +21,15 @@ export interface DigestView {
   entry(id: MemberId): { readonly counter: number; readonly silent: boolean } | undefined;
   /** Self and every member not silent, as parallel arrays. */
   snapshot(): { ids: MemberId[]; counters: number[] };
+  /** Whether a member not held may be added (so is worth asking for); absent: always. */
+  admits?(id: MemberId): boolean;
 }
 
-/** Step 2: a DigestAck with what we hold newer, then requests for what the digest shows newer (null: nothing). */
+/**
+ * Step 2: a DigestAck with what we hold newer, then requests for what the
+ * digest shows newer (null: nothing). Requests for members the view would
+ * not admit are left out, and so is whatever would not fit one datagram.
+ */
 export function answerDigest(view: DigestView, members: Float64Array, counters: Uint16Array): Uint8Array | null {
   const { ids, counters: mine } = view.snapshot();
   const inDigest = new Map<MemberId, number>();
@@ -39,8 +45,10 @@ export function answerDigest(view: DigestView, members: Float64Array, counters: 
   }
   const stateCount = outIds.length;
   for (const [id, theirs] of inDigest) {
+    if (outIds.length >= MAX_ENTRIES) break;
     if (id === view.self) continue;
     const e = view.entry(id);
+    if (e === undefined && view.admits && !view.admits(id)) continue;
     if (e === undefined || e.silent || serialDelta16(theirs, e.counter) > 0) {
       outIds.push(id);
       outCounters.push(e?.counter ?? 0);

@@ -64,6 +64,8 @@ function create(settings: BasicSettings & { readonly phi?: Required<PhiOptions> 
     rng: m.rng,
     startMs: m.startMs,
     style: settings.style,
+    // The harness knows every member at start: anyone else is hostile.
+    closedGroup: true,
     ...(settings.phi ? { phi: settings.phi } : {}),
     ...(m.levelOf ? { topology: { levelOf: m.levelOf } } : {}),
     ...(m.catastrophe ? { catastrophe: m.catastrophe } : {}),

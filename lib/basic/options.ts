@@ -53,6 +53,17 @@ export interface BasicGossipOptions {
   readonly topology?: Topology;
   /** Catastrophe recovery broadcasts and late reports; absent: off. */
   readonly catastrophe?: CatastropheOptions;
+  /**
+   * The group is closed: only the members of `members` are ever admitted.
+   * Entries about anyone else are ignored, and so is every datagram whose
+   * sender is not a member (no state change, no reply). For deployments
+   * that know every member at start (the harness does): an unknown id in
+   * gossip is then hostile, not a join. Whatever this says, a member never
+   * holds more entries than one datagram can carry (`MAX_ENTRIES`, self
+   * included): entries about new members beyond that are ignored.
+   * @default {false}
+   */
+  readonly closedGroup?: boolean;
 }
 
 /** The dissemination styles of the lectures (`gossip-fd.md` section 6). */

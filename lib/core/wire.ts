@@ -115,7 +115,8 @@ export function sealDatagram(bytes: Uint8Array, kind: MessageKind, count: number
 
 /**
  * Checks a datagram's header and checksum for one of `kinds` and a body of
- * exactly `bodyBytes(count)` bytes; returns its kind, count and a view.
+ * exactly `bodyBytes(count)` bytes, the whole no larger than one UDP
+ * datagram; returns its kind, count and a view.
  * Throws {@linkcode DecodeError} otherwise.
  */
 export function openDatagram(
@@ -128,6 +129,13 @@ export function openDatagram(
       "truncated",
       bytes.length,
       `Cannot decode a datagram of ${bytes.length} bytes: the header alone is ${HEADER_BYTES}`,
+    );
+  }
+  if (bytes.length > MAX_DATAGRAM_BYTES) {
+    throw new DecodeError(
+      "length",
+      MAX_DATAGRAM_BYTES,
+      `Cannot decode a datagram of ${bytes.length} bytes: at most ${MAX_DATAGRAM_BYTES} fit in one UDP datagram`,
     );
   }
   if (bytes[0] !== WIRE_VERSION) {

@@ -64,5 +64,13 @@ export const neighborKind = defineKind<NeighborSettings>()({
     };
   },
   create: (nb, m) =>
-    createNeighborDetector({ self: m.self, members: m.members, ...nb, rng: m.rng, startMs: m.startMs }),
+    // The harness knows every member at start: anyone else is hostile.
+    createNeighborDetector({
+      self: m.self,
+      members: m.members,
+      ...nb,
+      rng: m.rng,
+      startMs: m.startMs,
+      closedGroup: true,
+    }),
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DecodeError, MessageKind, openDatagram, sealDatagram } from "../core/wire.ts";
+import { DecodeError, MAX_DATAGRAM_BYTES, MessageKind, openDatagram, sealDatagram } from "../core/wire.ts";
 import type { MemberId } from "../core/member_id.ts";
 
 /** Membership status in an update. WARNING: ONLY APPEND TO THIS LIST! */
@@ -53,9 +53,15 @@ export function swimMessageBytes(updates: number): number {
   return 8 + FIXED_BYTES + UPDATE_BYTES * updates;
 }
 
-/** Encodes a SWIM message. */
+/** Encodes a SWIM message; throws `RangeError` when its updates do not fit one datagram. */
 export function encodeSwim(m: SwimMessage): Uint8Array {
-  const bytes = new Uint8Array(swimMessageBytes(m.updates.length));
+  const size = swimMessageBytes(m.updates.length);
+  if (size > MAX_DATAGRAM_BYTES) {
+    throw new RangeError(
+      `Cannot encode a SWIM message with ${m.updates.length} updates: it would take ${size} bytes, more than one datagram (${MAX_DATAGRAM_BYTES})`,
+    );
+  }
+  const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(8, m.seq >>> 0);
   view.setUint32(12, Math.floor(m.target / 65536));

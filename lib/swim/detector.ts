@@ -31,15 +31,22 @@
  * state is a few typed-array cells indexed by the member's slot (its order
  * of first appearance).
  *
+ * Hostile input: the member table grows by at most what one datagram's
+ * updates could name ({@linkcode MAX_PIGGYBACK} members, self included,
+ * unless the initial list is longer); an incarnation claim of 2^32 - 1
+ * about this member cannot be outbid and is ignored. With `closedGroup`
+ * only the initial members are ever admitted, only their datagrams are
+ * read, and a ping-req is relayed only to one of them.
+ *
  * @module
  */
 
 import { MessageKind } from "../core/wire.ts";
-import type { Detector, DetectorEvent, Send, Step } from "../core/detector.ts";
+import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
 import { type Prng, randomIndex } from "../core/prng.ts";
 import { decodeSwim, encodeSwim, type SwimKind, SwimStatus } from "./codec.ts";
-import { resolveSwimOptions, type SwimProtocolOptions } from "./options.ts";
+import { MAX_PIGGYBACK, resolveSwimOptions, type SwimProtocolOptions } from "./options.ts";
 import { lifeguardSuspicionTimeoutMs } from "./suspicion.ts";
 import { DeadlineHeap } from "./_deadline_heap.ts";
 import { PiggybackQueue } from "./_piggyback_queue.ts";
@@ -67,7 +74,22 @@ export interface SwimOptions extends SwimProtocolOptions {
   readonly rng: Prng;
   /** Time the detector starts (ms). */
   readonly startMs: number;
+  /**
+   * The group is closed: only the members of `members` are ever admitted.
+   * Updates about anyone else are ignored, and so is every datagram whose
+   * sender is not a member (no state change, no reply); a ping-req is
+   * relayed only to a member. For deployments that know every member at
+   * start (the harness does): an unknown id is then hostile, not a join.
+   * Whatever this says, the member table grows to at most
+   * {@linkcode MAX_PIGGYBACK} members (self included; more only when the
+   * initial list is longer): updates about new members beyond are ignored.
+   * @default {false}
+   */
+  readonly closedGroup?: boolean;
 }
+
+/** Largest incarnation on the wire (4 bytes): a claim at it cannot be refuted. */
+const MAX_INCARNATION = 0xffffffff;
 
 /** The SWIM detector, with read access for tests and tools. */
 export interface SwimDetector extends Detector {
@@ -112,6 +134,9 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     }
   }
   let count = initial.length;
+  const closed = options.closedGroup ?? false;
+  /** Most members (self included) the table may hold: new members beyond are not admitted. */
+  const maxMembers = Math.max(MAX_PIGGYBACK, count + 1);
   const cfg = resolveSwimOptions(options, count + 1);
   const period = cfg.protocolPeriodMs;
   const { pingTimeoutMs, indirectChecks, maxPiggyback, gossipNodes, awareness, dynamicSuspicion, buddy } = cfg;
@@ -258,8 +283,8 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     events: DetectorEvent[],
   ): void {
     if (member === self) {
-      // Refute any suspicion or death notice about us that is not older than us.
-      if (st !== SwimStatus.Alive && inc >= incarnation) {
+      // Refute any suspicion or death notice about us that is not older than us (and can be outbid).
+      if (st !== SwimStatus.Alive && inc >= incarnation && inc < MAX_INCARNATION) {
         // Lifeguard: being suspected hints that we are the slow one.
         adjustHealth(+1);
         incarnation = inc + 1;
@@ -269,7 +294,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     }
     let slot = slotOf.get(member);
     if (slot < 0) {
-      if (st === SwimStatus.Dead) return;
+      if (st === SwimStatus.Dead || closed || count + 1 >= maxMembers) return;
       slot = addMember(member, inc);
       events.push({ kind: "joined", member, atMs: now });
       enqueue(slot, inc, SwimStatus.Alive);
@@ -409,6 +434,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     },
     receive(from: MemberId, bytes: Uint8Array, now: number): Step {
       const m = decodeSwim(bytes);
+      if (closed && from !== self && slotOf.get(from) < 0) return EMPTY_STEP;
       const sends: Send[] = [];
       const events: DetectorEvent[] = [];
       for (const u of m.updates) apply(u.member, u.incarnation, u.status, from, now, events);
@@ -426,6 +452,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
           break;
         }
         case MessageKind.SwimPingReq: {
+          if (closed && slotOf.get(m.target) < 0) break;
           seq = (seq + 1) >>> 0;
           const relay = { seq, requester: from, requesterSeq: m.seq, expiresMs: now + period };
           relays.set(seq, relay);

@@ -78,6 +78,14 @@ export const swimKind = defineKind<ResolvedSwimOptions>()({
   },
   create: (w, m) => {
     const { members: _n, suspicionMaxMs: _max, confirmationsNeeded: _k, retransmits: _r, ...protocol } = w;
-    return createSwimDetector({ ...protocol, self: m.self, members: m.members, rng: m.rng, startMs: m.startMs });
+    // The harness knows every member at start: anyone else is hostile.
+    return createSwimDetector({
+      ...protocol,
+      self: m.self,
+      members: m.members,
+      rng: m.rng,
+      startMs: m.startMs,
+      closedGroup: true,
+    });
   },
 });

@@ -60,14 +60,42 @@ export interface Noise {
   readonly proxyPeakRssBytes: number | null;
   /** Per shard and stats interval: lateness p99 and max of that interval. */
   readonly timeline: readonly NoiseInterval[];
+  /**
+   * Fields above that do not apply to this run and are not judged (a
+   * simulated run: lateness, kernel, CPU and memory figures; they read 0 or
+   * null). Empty for a run on real sockets.
+   */
+  readonly notApplicable: readonly string[];
   /** Whether the run is faithful: the reasons list is empty. */
   readonly faithful: boolean;
   /** Why the run is not faithful (empty when it is). */
   readonly reasons: readonly string[];
 }
 
+/** What a simulated run does not measure (virtual time has no lateness; the host's kernel and CPU are not the run's). */
+export const SIMULATED_NOT_APPLICABLE: readonly string[] = [
+  "latenessP50Ms",
+  "latenessP99Ms",
+  "latenessMaxMs",
+  "latenessWakeups",
+  "perShard",
+  "latenessLimitMs",
+  "overloadedAtMs",
+  "timeline",
+  "kernelDrops",
+  "kernelInErrors",
+  "harnessCpuCores",
+  "proxyCpuCores",
+  "cpuSaturated",
+  "harnessRssBytes",
+  "harnessPeakRssBytes",
+  "proxyRssBytes",
+  "proxyPeakRssBytes",
+];
+
 /** Computes the noise floor and the faithfulness verdict. */
 export function noise(record: RunRecord): Noise {
+  if (record.noise.mode === "simulated") return simulatedNoise(record);
   const r = record.noise;
   const all = new Histogram();
   const excluded = new Set(r.excludedShards ?? []);
@@ -144,6 +172,42 @@ export function noise(record: RunRecord): Noise {
     proxyRssBytes: r.proxyRssBytes,
     proxyPeakRssBytes: r.proxyPeakRssBytes,
     timeline: r.timeline,
+    notApplicable: [],
+    faithful: reasons.length === 0,
+    reasons,
+  };
+}
+
+/** A simulated run's noise: only undelivered and foreign datagrams apply; the rest read 0 or null. */
+function simulatedNoise(record: RunRecord): Noise {
+  const delivered = sum(record.totals.recvDatagrams);
+  const undelivered = Math.max(0, (record.proxy ? sum(record.proxy.toMember) : delivered) - delivered);
+  const foreign = sum(record.totals.foreign);
+  const reasons: string[] = [];
+  if (undelivered > 0) reasons.push(`${undelivered} relayed datagrams never reached a member`);
+  if (foreign > 0) reasons.push(`${foreign} datagrams reached members from outside the simulated proxy`);
+  return {
+    latenessP50Ms: 0,
+    latenessP99Ms: 0,
+    latenessMaxMs: 0,
+    latenessWakeups: 0,
+    perShard: [],
+    latenessLimitMs: 0,
+    kernelDrops: 0,
+    kernelInErrors: 0,
+    undelivered,
+    foreign,
+    overloadedAtMs: null,
+    harnessCpuCores: null,
+    proxyCpuCores: null,
+    cores: record.noise.cores,
+    cpuSaturated: false,
+    harnessRssBytes: null,
+    harnessPeakRssBytes: null,
+    proxyRssBytes: null,
+    proxyPeakRssBytes: null,
+    timeline: [],
+    notApplicable: SIMULATED_NOT_APPLICABLE,
     faithful: reasons.length === 0,
     reasons,
   };

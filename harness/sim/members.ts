@@ -71,7 +71,7 @@ export class SimMembers {
   readonly #held = new Map<number, { from: MemberId; bytes: Uint8Array }[]>();
   #quiesced = false;
 
-  /** Creates no detector yet: {@linkcode start} does. */
+  /** Creates no detector yet: {@linkcode start} does, member by member. */
   constructor(options: SimMembersOptions) {
     const n = options.publicIds.length;
     this.#o = options;
@@ -89,12 +89,10 @@ export class SimMembers {
     return this.#detectors.length;
   }
 
-  /** Creates every member's first detector at nominal `startMs` and arms its deadline. */
-  start(startMs: number): void {
-    for (let i = 0; i < this.#detectors.length; i++) {
-      this.#detectors[i] = this.#create(i, 0, startMs);
-      this.#rearm(i, startMs);
-    }
+  /** Creates member `index`'s first detector at nominal `startMs` and arms its deadline. */
+  start(index: number, startMs: number): void {
+    this.#detectors[index] = this.#create(index, 0, startMs);
+    this.#rearm(index, startMs);
   }
 
   /** A deadline came out of the queue: runs the member's due work unless the entry is stale. */

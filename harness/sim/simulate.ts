@@ -121,6 +121,8 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
     blackholed: sc.failedMembers,
     rules: sc.impairments,
     levels: sc.topology?.levels ?? null,
+    // The journal records the books without per-link arrays (as a real run's): no need to keep them.
+    perLinkCountersUpTo: 0,
   }, queue);
   const tracker = sc.episodes ? new EpisodeTracker(sc.episodes) : null;
   let detections = 0;
@@ -200,7 +202,7 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
   };
 
   const deadlineAbs = wallStart + (options.deadlineMs ?? Infinity);
-  let reason: EndReason | null = null;
+  let reason = null as EndReason | null;
   let fatal: Error | undefined;
   let now = 0;
   let lastLook = performance.now();
@@ -215,11 +217,24 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
       latenessP99Ms: 0,
     });
   progress("starting");
+  /** Every CHECK_EVERY steps: yields to signals and timers about every 250 ms; true when the run must end. */
+  const mustStop = async (): Promise<boolean> => {
+    if (performance.now() - lastLook < 250) return false;
+    lastLook = performance.now();
+    progress(now > 0 ? "running" : "starting");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (options.signal?.aborted) reason = "interrupted";
+    else if (absNowMs() > deadlineAbs) reason = "deadline";
+    return reason !== null;
+  };
   try {
-    members.start(0);
+    for (let i = 0; i < n; i++) {
+      members.start(i, 0);
+      if (i % 256 === 255 && await mustStop()) break;
+    }
     let count = 0;
     let ended = false;
-    while (!ended && queue.pop()) {
+    while (reason === null && !ended && queue.pop()) {
       now = queue.time;
       switch (queue.kind) {
         case EventKind.Deadline:
@@ -239,15 +254,7 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
           ended = true;
           break;
       }
-      if (++count % CHECK_EVERY === 0 && performance.now() - lastLook > 250) {
-        lastLook = performance.now();
-        progress("running");
-        // Let signals and timers in (Ctrl-C, the progress display).
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        if (options.signal?.aborted) reason = "interrupted";
-        else if (absNowMs() > deadlineAbs) reason = "deadline";
-        if (reason !== null) break;
-      }
+      if (++count % CHECK_EVERY === 0 && await mustStop()) break;
     }
   } catch (error) {
     fatal = error instanceof Error ? error : new Error(String(error));

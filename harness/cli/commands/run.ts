@@ -115,6 +115,13 @@ export function register(program: Command, ctx: CliContext): void {
       set("pMistake", opts.pMistake);
       set("shards", opts.shards);
       set("basePort", opts.basePort);
+      const members = { ...input, ...overrides }.members;
+      if (!opts.simulate && typeof members === "number" && members > MAX_SOCKET_MEMBERS) {
+        throw new UsageError(
+          `${"members" in overrides ? "--members: " : ""}at most ${MAX_SOCKET_MEMBERS} members run on real sockets ` +
+            `(${members} given): use --simulate for more`,
+        );
+      }
       if (opts.simulate && opts.speedup === "fastest") {
         throw new UsageError("--speedup fastest: a simulated run has no real-time speed-up to probe");
       }
@@ -146,12 +153,6 @@ export function register(program: Command, ctx: CliContext): void {
           );
         }
         throw error;
-      }
-      if (!opts.simulate && scenario.members > MAX_SOCKET_MEMBERS) {
-        throw new UsageError(
-          `${"members" in overrides ? "--members: " : ""}at most ${MAX_SOCKET_MEMBERS} members run on real sockets ` +
-            `(${scenario.members} given): use --simulate for more`,
-        );
       }
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir(scenario.name);

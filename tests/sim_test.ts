@@ -271,11 +271,18 @@ Deno.test("harness run --simulate writes a simulated result and rejects a real r
     assert(errors.some((e) => e.includes("--simulate")), errors.join("\n"));
   }));
 
-Deno.test("an aborted simulation ends early with partial results whose books still balance", () =>
+Deno.test("an aborted simulation ends early (a paused member resumed) with partial results whose books balance", () =>
   inTempDir(async (dir) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 300);
-    const scenario = resolveScenario({ name: "sim-abort", detector: "swim", members: 400, duration: 3_600_000 });
+    const scenario = resolveScenario({
+      name: "sim-abort",
+      detector: "swim",
+      members: 400,
+      duration: 3_600_000,
+      // Paused when the run is cut short: resumed first, so what it held is counted.
+      faults: [{ kind: "pause", at: 1000, member: 4, for: 3_000_000 }],
+    });
     const r = await simulateScenario({ scenario, outDir: dir, signal: controller.signal });
     clearTimeout(timer);
     assertEquals([r.complete, r.interrupted, r.reason, r.faithful], [false, true, "interrupted", false]);

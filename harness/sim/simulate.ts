@@ -163,6 +163,7 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
     proxyUsage: null,
   });
   const down = new Set<number>(sc.failedMembers);
+  const paused = new Set<number>();
   for (const member of sc.failedMembers) {
     write({ type: "fault", t: 0, index: -1, fault: "crash", member, how: "failed-from-start" });
   }
@@ -198,6 +199,8 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
     carryOut(action, network, members, nowMs);
     if (DOWN.has(action.type)) down.add((action as { member: number }).member);
     if (UP.has(action.type)) down.delete((action as { member: number }).member);
+    if (action.type === "pause") paused.add(action.member);
+    if (action.type === "resume") paused.delete(action.member);
     write(faultLine(action, nowMs));
   };
 
@@ -266,8 +269,13 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
   const endMs = now;
   let pending = 0;
   if (reason !== "error") {
-    members.quiesce();
     try {
+      // Cut short: as a real run, leave no member paused or black-holed.
+      if (reason !== null) {
+        network.faults.healAll();
+        for (const member of paused) members.resume(member, endMs);
+      }
+      members.quiesce();
       while (queue.peekTime() <= endMs + DRAIN_MS && queue.pop()) {
         if (queue.kind === EventKind.Deliver) deliver(queue.a, queue.b, queue.payload!, queue.time);
       }

@@ -55,6 +55,23 @@ export class FaultState {
     this.cut = new Uint8Array(members * members);
   }
 
+  /**
+   * The state a proxy starts with, built in this one place for the proxy
+   * (`UdpProxy.start`) and the simulator: the whole-run loss, the members
+   * black-holed from the start, then the whole-run rules in order.
+   */
+  static initial(
+    members: number,
+    seed: number,
+    options: { readonly loss?: number; readonly blackholed?: readonly number[]; readonly rules?: readonly RuleSpec[] },
+  ): FaultState {
+    const state = new FaultState(members, seed);
+    state.setLoss(options.loss ?? 0);
+    for (const i of options.blackholed ?? []) state.setBlackhole(i, true);
+    for (const spec of options.rules ?? []) state.addRule(spec);
+    return state;
+  }
+
   /** Black-holes or restores everything to and from `member`. */
   setBlackhole(member: number, on: boolean): void {
     this.#check(member);

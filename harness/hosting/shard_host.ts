@@ -11,8 +11,6 @@
 
 import { DETECTOR_EVENT_KINDS, type DetectorEvent } from "../../lib/core/detector.ts";
 import { Histogram } from "../../lib/core/histogram.ts";
-import type { MemberContext } from "../../lib/core/kind.ts";
-import { deriveSeed, seededPrng } from "../../lib/core/prng.ts";
 import { kindOf } from "../members/registry.ts";
 import { EpisodeTracker } from "../metrics/episodes.ts";
 import { serveRequests } from "../os/channel.ts";
@@ -20,6 +18,7 @@ import { absNowMs, RunClock } from "../os/clock.ts";
 import { FfiUdpTransport, UdpSocketSet } from "../net/ffi_udp.ts";
 import type { Transport } from "../net/transport.ts";
 import { UdpTransport } from "../net/udp_transport.ts";
+import { memberContext } from "./member_context.ts";
 import { MemberCounters, MemberHost } from "./member_host.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { InitRequest, MemberAction, ShardFinal, ShardReport, ShardRequest } from "./shard_protocol.ts";
@@ -66,40 +65,26 @@ function makeHost(
 ): MemberHost {
   const cfg = init!;
   const { clock, publicIds, indexOf, broadcastId } = started!;
-  const levels = cfg.levels;
-  const member: MemberContext = {
-    self: publicIds[index]!,
-    members: publicIds,
-    rng: seededPrng(
-      generation === 0
-        ? deriveSeed(cfg.seed, "member", index)
-        : deriveSeed(cfg.seed, "member", index, "restart", generation),
-    ),
+  const member = memberContext({
+    seed: cfg.seed,
+    index,
+    generation,
     startMs,
-    ...(levels
-      ? {
-        levelOf: (id: number) => {
-          const i = indexOf.get(id);
-          return i === undefined ? undefined : { domain: levels.domain[i]!, subnet: levels.subnet[i]! };
-        },
-      }
-      : {}),
-    ...(cfg.catastrophe && broadcastId !== undefined
-      ? { catastrophe: { broadcastAddress: broadcastId, ...cfg.catastrophe } }
-      : {}),
+    publicIds,
+    indexOf,
+    levels: cfg.levels,
+    catastrophe: cfg.catastrophe,
+    broadcastId,
     ...(tracker
       ? {
         onHeartbeat: (counter: number, atMs: number) => {
           tracker!.origin(index, counter, atMs);
           localOrigins.push(index, counter, atMs);
         },
-        onLearn: (source: number, from: number, to: number, atMs: number) => {
-          const s = indexOf.get(source);
-          if (s !== undefined) tracker!.learn(s, from, to, atMs);
-        },
+        onLearn: (source: number, from: number, to: number, atMs: number) => tracker!.learn(source, from, to, atMs),
       }
       : {}),
-  };
+  });
   const kind = kindOf(cfg.kind);
   if (!kind.create) throw new RangeError(`member kind '${cfg.kind}' is not hosted by the harness`);
   const detector = kind.create(cfg.settings, member);

@@ -131,6 +131,7 @@ export function recordOf(j: Journal): RunRecord {
     proxy: j.proxy?.counters ?? null,
     faithfulLatenessFraction: sc.faithfulLatenessFraction,
     noise: {
+      mode: j.header.mode ?? "real",
       latenessByShard: (j.fleet?.latenessByHost ?? []).map((h) => h ?? new Histogram().toJSON()),
       excludedShards: j.fleet?.faultedHosts ?? [],
       kernelRcvbufErrors: after ? after.snmp.rcvbufErrors - before.snmp.rcvbufErrors : 0,
@@ -238,6 +239,7 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
     harnessVersion: j.header.harnessVersion,
     scenario: sc.name,
     description: sc.description,
+    mode: j.header.mode ?? "real",
     complete: reason === null,
     interrupted,
     reason,

@@ -39,6 +39,8 @@ export interface HeaderLine {
   readonly scenario: Scenario;
   /** Readings before anything started. */
   readonly before: { readonly snmp: UdpSnmp; readonly harness: ProcessUsage };
+  /** Real sockets, or the simulator's virtual time (`harness/sim/`); absent means real. */
+  readonly mode?: "real" | "simulated";
 }
 
 /** The members started: addresses and the run's clock origin. */

@@ -72,14 +72,46 @@ export interface Noise {
   readonly timeline: readonly NoiseInterval[];
   /** Memory and CPU of the harness and the proxy over time (every 10 s of real time). */
   readonly readings: readonly ProcessReading[];
+  /**
+   * Fields above that do not apply to this run and are not judged (a
+   * simulated run: lateness, kernel, CPU and memory figures; they read 0 or
+   * null). Empty for a run on real sockets.
+   */
+  readonly notApplicable: readonly string[];
   /** Whether the run is faithful: the reasons list is empty. */
   readonly faithful: boolean;
   /** Why the run is not faithful (empty when it is). */
   readonly reasons: readonly string[];
 }
 
+/** What a simulated run does not measure (virtual time has no lateness; the host's kernel and CPU are not the run's). */
+export const SIMULATED_NOT_APPLICABLE: readonly string[] = [
+  "latenessP50Ms",
+  "latenessP99Ms",
+  "latenessMaxMs",
+  "latenessWakeups",
+  "perShard",
+  "latenessLimitMs",
+  "overloadedAtMs",
+  "timeline",
+  "readings",
+  "kernelDrops",
+  "kernelDropsPerSocket",
+  "machineRcvbufErrors",
+  "kernelInErrors",
+  "harnessCpuCores",
+  "proxyCpuCores",
+  "cpuSaturated",
+  "cpuUsPerRelayedDatagram",
+  "harnessRssBytes",
+  "harnessPeakRssBytes",
+  "proxyRssBytes",
+  "proxyPeakRssBytes",
+];
+
 /** Computes the noise floor and the faithfulness verdict. */
 export function noise(record: RunRecord): Noise {
+  if (record.noise.mode === "simulated") return simulatedNoise(record);
   const r = record.noise;
   const all = new Histogram();
   const excluded = new Set(r.excludedShards ?? []);
@@ -168,6 +200,46 @@ export function noise(record: RunRecord): Noise {
     proxyPeakRssBytes: r.proxyPeakRssBytes,
     timeline: r.timeline,
     readings: r.readings,
+    notApplicable: [],
+    faithful: reasons.length === 0,
+    reasons,
+  };
+}
+
+/** A simulated run's noise: only undelivered and foreign datagrams apply; the rest read 0 or null. */
+function simulatedNoise(record: RunRecord): Noise {
+  const delivered = sum(record.totals.recvDatagrams);
+  const undelivered = Math.max(0, (record.proxy ? sum(record.proxy.toMember) : delivered) - delivered);
+  const foreign = sum(record.totals.foreign);
+  const reasons: string[] = [];
+  if (undelivered > 0) reasons.push(`${undelivered} relayed datagrams never reached a member`);
+  if (foreign > 0) reasons.push(`${foreign} datagrams reached members from outside the simulated proxy`);
+  return {
+    latenessP50Ms: 0,
+    latenessP99Ms: 0,
+    latenessMaxMs: 0,
+    latenessWakeups: 0,
+    perShard: [],
+    latenessLimitMs: 0,
+    kernelDrops: 0,
+    kernelDropsPerSocket: false,
+    machineRcvbufErrors: 0,
+    kernelInErrors: 0,
+    undelivered,
+    foreign,
+    overloadedAtMs: null,
+    harnessCpuCores: null,
+    proxyCpuCores: null,
+    cores: record.noise.cores,
+    cpuSaturated: false,
+    cpuUsPerRelayedDatagram: null,
+    harnessRssBytes: null,
+    harnessPeakRssBytes: null,
+    proxyRssBytes: null,
+    proxyPeakRssBytes: null,
+    timeline: [],
+    readings: [],
+    notApplicable: SIMULATED_NOT_APPLICABLE,
     faithful: reasons.length === 0,
     reasons,
   };

@@ -127,6 +127,8 @@ export interface ProcessReading {
 
 /** Raw noise readings of a run. */
 export interface NoiseReadings {
+  /** A simulated run has no timer lateness, kernel, CPU or memory readings to judge. @default {"real"} */
+  readonly mode?: "real" | "simulated";
   readonly latenessByShard: readonly HistogramData[];
   /** Shards whose lateness is an injected fault (SIGSTOPped), left out of the verdict. */
   readonly excludedShards?: readonly number[];

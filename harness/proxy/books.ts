@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Fate } from "../faults/impairments/impairment.ts";
 import type { Outcome } from "../faults/judge.ts";
 import type { RuleReport } from "../faults/state.ts";
 
@@ -104,6 +105,40 @@ export class ProxyBooks {
         ProxyBooks["link"]
       >
       : null;
+  }
+
+  /** Counts a datagram member `from` sent to member `to`'s public address, and the level it crosses. */
+  received(from: number, to: number, bytes: number, subnet: ArrayLike<number>, domain: ArrayLike<number>): void {
+    const m = this.member;
+    m.fromMember[from]!++;
+    m.fromMemberBytes[from]! += bytes;
+    if (subnet[from] !== subnet[to]) {
+      if (domain[from] === domain[to]) m.crossSubnetBytesFrom[from]! += bytes;
+      else m.crossDomainBytesFrom[from]! += bytes;
+    }
+  }
+
+  /** Counts a datagram member `from` sent to the broadcast address. */
+  broadcast(from: number, bytes: number): void {
+    this.member.broadcastFrom[from]!++;
+    this.member.broadcastBytesFrom[from]! += bytes;
+  }
+
+  /** Counts an accepted datagram from → to with its fate; returns the delay to deliver it after (0: at once). */
+  accepted(from: number, to: number, fate: Fate): number {
+    const m = this.member;
+    const links = this.link;
+    const link = from * this.#n + to;
+    m.acceptedFrom[from]!++;
+    if (fate.copies > 1) {
+      m.duplicatedFrom[from]! += fate.copies - 1;
+      if (links) links.duplicated[link]! += fate.copies - 1;
+    }
+    if (links && fate.flipBits.length > 0) links.corrupted[link]!++;
+    if (links && fate.immediate) links.reordered[link]!++;
+    const delay = fate.immediate ? 0 : fate.delayMs;
+    if (links && delay > 0) links.delayed[link]!++;
+    return delay;
   }
 
   /** Counts a judged datagram from → to that was not accepted. */

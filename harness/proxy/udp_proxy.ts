@@ -112,10 +112,7 @@ export class UdpProxy implements FaultInjector {
   static start(options: ProxyOptions): UdpProxy {
     const n = options.memberPorts.length;
     // Build the fault state before binding anything, so bad input fails cleanly.
-    const faults = new FaultState(n, options.seed);
-    faults.setLoss(options.loss ?? 0);
-    for (const i of options.blackholed ?? []) faults.setBlackhole(i, true);
-    for (const spec of options.rules ?? []) faults.addRule(spec);
+    const faults = FaultState.initial(n, options.seed, options);
     if (options.levels) {
       for (const field of ["subnet", "domain"] as const) {
         const values = options.levels[field];
@@ -228,7 +225,6 @@ export class UdpProxy implements FaultInjector {
   async #relay(to: number): Promise<void> {
     const conn = this.#conns[to]!;
     const buffer = new Uint8Array(65536);
-    const m = this.#books.member;
     while (!this.#closed) {
       let received: [Uint8Array, Deno.Addr];
       try {
@@ -240,12 +236,7 @@ export class UdpProxy implements FaultInjector {
       const [bytes, addr] = received;
       const from = this.#sourceOf(addr);
       if (from === undefined) continue;
-      m.fromMember[from]!++;
-      m.fromMemberBytes[from]! += bytes.length;
-      if (this.#subnet[from] !== this.#subnet[to]) {
-        if (this.#domain[from] === this.#domain[to]) m.crossSubnetBytesFrom[from]! += bytes.length;
-        else m.crossDomainBytesFrom[from]! += bytes.length;
-      }
+      this.#books.received(from, to, bytes.length, this.#subnet, this.#domain);
       const sending = this.#judge(from, to, bytes);
       if (sending) await sending;
     }
@@ -266,8 +257,7 @@ export class UdpProxy implements FaultInjector {
       const [bytes, addr] = received;
       const from = this.#sourceOf(addr);
       if (from === undefined) continue;
-      m.broadcastFrom[from]!++;
-      m.broadcastBytesFrom[from]! += bytes.length;
+      this.#books.broadcast(from, bytes.length);
       const subnet = this.#subnet[from];
       for (let to = 0; to < this.#n && !this.#closed; to++) {
         if (to === from || this.#subnet[to] !== subnet) continue;
@@ -297,18 +287,7 @@ export class UdpProxy implements FaultInjector {
       books.dropped(outcome, from, to);
       return null;
     }
-    const m = books.member;
-    const links = books.link;
-    const link = from * this.#n + to;
-    m.acceptedFrom[from]!++;
-    if (fate.copies > 1) {
-      m.duplicatedFrom[from]! += fate.copies - 1;
-      if (links) links.duplicated[link]! += fate.copies - 1;
-    }
-    if (links && fate.flipBits.length > 0) links.corrupted[link]!++;
-    if (links && fate.immediate) links.reordered[link]!++;
-    const delay = fate.immediate ? 0 : fate.delayMs;
-    if (links && delay > 0) links.delayed[link]!++;
+    const delay = books.accepted(from, to, fate);
     if (delay === 0 && fate.flipBits.length === 0) {
       // The common path: no copy of the buffer; awaited before the next receive reuses it.
       return fate.copies === 1 ? this.#send(from, to, bytes) : this.#sendCopies(from, to, bytes, fate.copies);

@@ -51,13 +51,16 @@ export function renderSummary(r: RunResult, outDir: string): string {
         yellow(` — partial results${r.error ? `: ${r.error}` : ""}`),
     );
   }
+  const simulated = r.mode === "simulated";
   if (r.faithful) {
     lines.push(
       green(bold("FAITHFUL")) +
         dim(
-          ` · timer lateness p99 ${f1(n.latenessP99Ms)} ms (limit ${
-            f1(n.latenessLimitMs)
-          } ms) · ${n.kernelDrops} kernel drops`,
+          simulated
+            ? " · simulated: books balance; timer lateness, kernel drops and CPU do not apply"
+            : ` · timer lateness p99 ${f1(n.latenessP99Ms)} ms (limit ${
+              f1(n.latenessLimitMs)
+            } ms) · ${n.kernelDrops} kernel drops`,
         ),
     );
   } else {
@@ -71,7 +74,11 @@ export function renderSummary(r: RunResult, outDir: string): string {
   lines.push(
     bold(`${r.scenario}`) +
       ` · ${c.n} members · seed ${c.seed} · ` +
-      (c.speedup === 1 ? "real time" : `time-compressed ${c.speedup}× (all times below are nominal)`) +
+      (simulated
+        ? "simulated (virtual time)"
+        : c.speedup === 1
+        ? "real time"
+        : `time-compressed ${c.speedup}× (all times below are nominal)`) +
       ` · ${s(r.measuredMs)} run in ${r.wallSeconds.toFixed(1)} s wall`,
   );
   lines.push(
@@ -169,11 +176,13 @@ export function renderSummary(r: RunResult, outDir: string): string {
   }
   lines.push(
     dim("noise    ") +
-      `lateness p50 ${f1(n.latenessP50Ms)} / p99 ${f1(n.latenessP99Ms)} / max ${f1(n.latenessMaxMs)} ms (real) · ` +
-      `kernel drops ${n.kernelDrops} · CPU ${cores(n.harnessCpuCores)} harness + ${
-        cores(n.proxyCpuCores)
-      } proxy of ${n.cores} cores · ` +
-      `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}` +
+      (simulated
+        ? "simulated: timer lateness, kernel drops, CPU and RSS do not apply"
+        : `lateness p50 ${f1(n.latenessP50Ms)} / p99 ${f1(n.latenessP99Ms)} / max ${f1(n.latenessMaxMs)} ms (real) · ` +
+          `kernel drops ${n.kernelDrops} · CPU ${cores(n.harnessCpuCores)} harness + ${
+            cores(n.proxyCpuCores)
+          } proxy of ${n.cores} cores · ` +
+          `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}`) +
       (r.members.malformedDropped > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
   );
   lines.push(

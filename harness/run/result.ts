@@ -53,6 +53,8 @@ export interface RunResult {
   readonly scenario: string;
   /** Scenario description. */
   readonly description: string;
+  /** Real sockets, or the simulator's virtual time (noise figures that do not apply: `noise.notApplicable`). */
+  readonly mode: "real" | "simulated";
   /** False when the run was interrupted or failed; the figures cover what ran. */
   readonly complete: boolean;
   /** True when Ctrl-C or an abort signal ended the run early. */

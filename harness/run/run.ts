@@ -26,7 +26,7 @@ import { DeadlineQueue } from "../os/deadline_queue.ts";
 import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "../os/readings.ts";
 import type { FaultInjector } from "../proxy/injector.ts";
 import { ProxyProcess } from "../proxy/proxy_process.ts";
-import type { Scenario } from "../scenario/mod.ts";
+import { MAX_SOCKET_MEMBERS, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { execute, faultLine } from "./execute.ts";
 import type { RunResult } from "./result.ts";
 
@@ -125,6 +125,12 @@ const UP = new Set(["recover", "restart", "resume"]);
  */
 export async function runScenario(options: RunOptions): Promise<RunResult> {
   const { scenario: sc, outDir } = options;
+  if (sc.members > MAX_SOCKET_MEMBERS) {
+    throw new ScenarioError(
+      "members",
+      `'members' must be at most ${MAX_SOCKET_MEMBERS} on real sockets (more only simulated): current value is ${sc.members}`,
+    );
+  }
   await Deno.mkdir(outDir, { recursive: true });
   const journal = await JournalWriter.create(`${outDir}/events.jsonl`);
   const wallStart = absNowMs();

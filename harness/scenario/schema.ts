@@ -30,6 +30,11 @@ export const durationSchema = z.union([
 /** A duration as written: nominal ms, or `{ ms, tGossip, tFail }`. */
 export type DurationSpec = z.input<typeof durationSchema>;
 
+/** Most members a run on real sockets takes (a private and a public port each). */
+export const MAX_SOCKET_MEMBERS = 8187;
+/** Most members a scenario may have: the simulator's limit (`--simulate`; its partition table takes n² bytes). */
+export const MAX_MEMBERS = 20_000;
+
 const memberIndex = z.number().int().min(0);
 const probability = probabilitySchema();
 
@@ -95,8 +100,8 @@ const baseShape = {
   name: z.string().min(1).max(200),
   /** One line describing the experiment. */
   description: z.string().max(1000).default(""),
-  /** Members, n. */
-  members: z.number().int().min(2).max(8187).default(50),
+  /** Members, n (at most {@linkcode MAX_SOCKET_MEMBERS} on real sockets). */
+  members: z.number().int().min(2).max(MAX_MEMBERS).default(50),
   /** Per-member gossip budget B (bytes/s). */
   budgetBytesPerSec: z.number().min(8).finite().default(250),
   /**

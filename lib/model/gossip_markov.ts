@@ -72,12 +72,13 @@ export function checkModelParams(
 
 /**
  * Runs the chain for rounds 0..maxRounds, calling `visit(p, r)` with the
- * distribution P(k_r = k) (indexed by k, 0..N) after each round.
+ * distribution P(k_r = k) (indexed by k, 0..N) after each round; a visit
+ * returning true stops it there.
  */
 function runChain(
   params: GossipModelParams,
   maxRounds: number,
-  visit: (p: Float64Array, r: number) => void,
+  visit: (p: Float64Array, r: number) => boolean | void,
 ): void {
   const { members: n, failed: f, loss } = checkModelParams(params);
   if (!Number.isInteger(maxRounds) || maxRounds < 0) {
@@ -91,8 +92,7 @@ function runChain(
   let next = new Float64Array(live + 1);
   p[1] = 1;
   for (let r = 0; r <= maxRounds; r++) {
-    visit(p, r);
-    if (r === maxRounds) break;
+    if (visit(p, r) === true || r === maxRounds) break;
     next[1] = (1 - pInc[1]!) * p[1]!;
     for (let k = 2; k <= live; k++) next[k] = pInc[k - 1]! * p[k - 1]! + (1 - pInc[k]!) * p[k]!;
     [p, next] = [next, p];
@@ -143,7 +143,7 @@ export function mistakeBoundCurve(params: GossipModelParams, maxRounds: number):
 
 /**
  * The smallest number of single-gossiper rounds r whose union bound is below
- * `pMistake`. Grows the horizon geometrically, so it costs a few chain runs.
+ * `pMistake`. One walk of the chain, stopped at that round.
  */
 export function roundsForMistake(
   params: GossipModelParams,
@@ -155,19 +155,30 @@ export function roundsForMistake(
       `'pMistake' must be in (0, 1): current value is ${pMistake}`,
     );
   }
-  const { members } = checkModelParams(params);
-  let horizon = Math.max(64, members * 8);
-  for (;;) {
-    const curve = mistakeBoundCurve(params, horizon);
-    for (let r = 0; r < curve.length; r++) if (curve[r]! < pMistake) return r;
-    if (horizon > 1e9) {
-      throw new ModelParamError(
-        "pMistake",
-        `No T_fail reaches pMistake ${pMistake} within 1e9 rounds`,
-      );
+  const { members, failed } = checkModelParams(params);
+  const live = members - failed;
+  // One walk of the chain, stopping at the first round below the target: the
+  // same arithmetic as mistakeBoundCurve's, so the same round. The tail is
+  // 1 - p[live] up to rounding (the chain keeps its mass to ~1e-10 over 1e8
+  // rounds), so the exact sum is only taken once that is within 1e-6 of the target.
+  const target = pMistake / live + 1e-6;
+  let rounds = -1;
+  runChain(params, 1e9, (p, r) => {
+    if (1 - p[live]! > target) return false;
+    let tail = 0;
+    for (let k = 1; k < p.length - 1; k++) tail += p[k]!;
+    if (Math.min(1, live * Math.min(1, tail)) < pMistake) {
+      rounds = r;
+      return true;
     }
-    horizon *= 4;
+  });
+  if (rounds < 0) {
+    throw new ModelParamError(
+      "pMistake",
+      `No T_fail reaches pMistake ${pMistake} within 1e9 rounds`,
+    );
   }
+  return rounds;
 }
 
 /** Rounds to seconds: `T_fail = (r / n) * T_gossip`. */

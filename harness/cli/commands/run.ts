@@ -13,7 +13,8 @@ import { renderSummary } from "../../report/summary.ts";
 import { findFastestFaithful } from "../../studies/fastest.ts";
 import { runReport } from "../../report/html_report.ts";
 import { RunFailedError, runScenario } from "../../run/run.ts";
-import { resolveScenario, type Scenario, ScenarioError } from "../../scenario/mod.ts";
+import { MAX_MEMBERS, MAX_SOCKET_MEMBERS, resolveScenario, type Scenario, ScenarioError } from "../../scenario/mod.ts";
+import { simulateScenario } from "../../sim/mod.ts";
 import { PortInUseError } from "../../net/udp_transport.ts";
 
 import {
@@ -34,7 +35,7 @@ import {
 export function register(program: Command, ctx: CliContext): void {
   program.command("run")
     .description(
-      "run a scenario on real sockets and report detection, mistakes, bandwidth and noise floor",
+      "run a scenario on real sockets (or simulated, --simulate) and report detection, mistakes, bandwidth and noise floor",
     )
     .argument(
       "<scenario>",
@@ -42,8 +43,8 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       "-n, --members <n>",
-      "members in the group (2-8187); T_gossip = 8n/B and T_fail follow",
-      integer(2, 8187),
+      `members in the group (2-${MAX_SOCKET_MEMBERS}, up to ${MAX_MEMBERS} with --simulate); T_gossip = 8n/B and T_fail follow`,
+      integer(2, MAX_MEMBERS),
     )
     .option(
       "--loss <p>",
@@ -90,6 +91,10 @@ export function register(program: Command, ctx: CliContext): void {
       "-o, --out <dir>",
       "output directory for result.json and events.jsonl (default runs/<scenario>-<time>)",
     )
+    .option(
+      "--simulate",
+      "run the same scenario in the simulator (virtual time, no sockets): same detectors, faults, journal and metrics",
+    )
     .option("--json", "print result.json to stdout instead of the summary")
     .option("--force", "replace --out whole if it already holds a run")
     .addOption(new Option("--no-progress", "no progress display"))
@@ -112,6 +117,16 @@ export function register(program: Command, ctx: CliContext): void {
       set("pMistake", opts.pMistake);
       set("shards", opts.shards);
       set("basePort", opts.basePort);
+      const members = { ...input, ...overrides }.members;
+      if (!opts.simulate && typeof members === "number" && members > MAX_SOCKET_MEMBERS) {
+        throw new UsageError(
+          `${"members" in overrides ? "--members: " : ""}at most ${MAX_SOCKET_MEMBERS} members run on real sockets ` +
+            `(${members} given): use --simulate for more`,
+        );
+      }
+      if (opts.simulate && opts.speedup === "fastest") {
+        throw new UsageError("--speedup fastest: a simulated run has no real-time speed-up to probe");
+      }
       if (opts.speedup === "fastest") {
         const probeDir = `${opts.out ?? "runs"}/speedup-probes-${Date.now()}`;
         const found = await findFastestFaithful({ ...input, ...overrides }, {
@@ -147,12 +162,21 @@ export function register(program: Command, ctx: CliContext): void {
       await prepareOutDir(outDir, opts.force === true);
       const totalMs = scenario.durationMs + scenario.recoveryMs;
       const realSeconds = totalMs / scenario.speedup / 1000;
-      const progress = createProgress(opts.progress && realSeconds > 3);
+      const simulate = opts.simulate === true;
+      const progress = createProgress(
+        opts.progress && (simulate ? scenario.members * totalMs > 1e8 : realSeconds > 3),
+      );
       if (!opts.json) {
         console.error(
           dim(
-            `running '${scenario.name}': ${scenario.members} members, ${(totalMs / 1000).toFixed(1)} s nominal` +
-              (scenario.speedup !== 1 ? ` at speed-up ${scenario.speedup}× (~${realSeconds.toFixed(0)} s real)` : "") +
+            `${simulate ? "simulating" : "running"} '${scenario.name}': ${scenario.members} members, ${
+              (totalMs / 1000).toFixed(1)
+            } s nominal` +
+              (simulate
+                ? " in virtual time"
+                : scenario.speedup !== 1
+                ? ` at speed-up ${scenario.speedup}× (~${realSeconds.toFixed(0)} s real)`
+                : "") +
               ` → ${outDir}`,
           ),
         );
@@ -160,7 +184,7 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         const result = await withInterrupt(
           (signal) =>
-            runScenario({
+            (simulate ? simulateScenario : runScenario)({
               scenario,
               outDir,
               signal,

@@ -287,7 +287,8 @@ export function resolveScenario(input: unknown): Scenario {
     faults: faults.map(({ path: _path, ...f }) => f as Fault),
     actions,
     impairments,
-    recoveryMs: resolveDuration(s.recovery ?? (faults.length > 0 ? { tGossip: 5 } : 0), gossip),
+    // Five of the kind's own periods (T_gossip, T', the ping period) after the last heal, when not given.
+    recoveryMs: s.recovery !== undefined ? resolveDuration(s.recovery, gossip) : faults.length > 0 ? 5 * periodMs : 0,
     hosting: s.hosting,
     detector: s.detector,
     settings,

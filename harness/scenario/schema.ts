@@ -139,7 +139,7 @@ const baseShape = {
   faults: z.array(faultSchema).default([]),
   /** Impairment rules installed for the whole run. */
   impairments: z.array(ruleSpecSchema).default([]),
-  /** Quiet time after every fault is healed, before measurement stops; 5 periods with faults, else 0. */
+  /** Quiet time after every fault is healed, before measurement stops; 5 of the detector's periods with faults, else 0. */
   recovery: durationSchema.optional(),
   /** Where harness-hosted members run: Web Workers, or one process per shard (pause is a real SIGSTOP). */
   hosting: z.enum(["workers", "processes"]).default("workers"),

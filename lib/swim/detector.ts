@@ -44,13 +44,12 @@
 import { MessageKind } from "../core/wire.ts";
 import { type Detector, type DetectorEvent, EMPTY_STEP, type Send, type Step } from "../core/detector.ts";
 import type { MemberId } from "../core/member_id.ts";
-import { type Prng, randomIndex } from "../core/prng.ts";
+import type { Prng } from "../core/prng.ts";
 import { decodeSwim, encodeSwim, type SwimKind, SwimStatus } from "./codec.ts";
 import { MAX_PIGGYBACK, resolveSwimOptions, type SwimProtocolOptions } from "./options.ts";
 import { lifeguardSuspicionTimeoutMs } from "./suspicion.ts";
-import { DeadlineHeap } from "./_deadline_heap.ts";
+import { MemberTable } from "./_member_table.ts";
 import { PiggybackQueue } from "./_piggyback_queue.ts";
-import { RankSet } from "./_rank_set.ts";
 import { SlotTable } from "./_slot_table.ts";
 
 export {
@@ -133,11 +132,10 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       initial.push(m);
     }
   }
-  let count = initial.length;
   const closed = options.closedGroup ?? false;
   /** Most members (self included) the table may hold: new members beyond are not admitted. */
-  const maxMembers = Math.max(MAX_PIGGYBACK, count + 1);
-  const cfg = resolveSwimOptions(options, count + 1);
+  const maxMembers = Math.max(MAX_PIGGYBACK, initial.length + 1);
+  const cfg = resolveSwimOptions(options, initial.length + 1);
   const period = cfg.protocolPeriodMs;
   const { pingTimeoutMs, indirectChecks, maxPiggyback, gossipNodes, awareness, dynamicSuspicion, buddy } = cfg;
   const transmits = cfg.retransmits;
@@ -145,24 +143,12 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   const maxHealth = cfg.maxHealthMultiplier;
   const gossipInterval = cfg.gossipIntervalMs;
 
-  let capacity = Math.max(4, count);
-  let ids = new Float64Array(capacity);
-  let incarnations = new Uint32Array(capacity);
-  let status = new Uint8Array(capacity);
   /** Dynamic suspicion, by suspected slot: when it started, who suspected (the first is not a confirmation). */
   const suspicions = new Map<number, { readonly since: number; readonly by: Set<MemberId> }>();
-  const deadlines = new DeadlineHeap(capacity);
-  /** Alive members (helpers for ping-req), and alive or suspected ones (gossip targets). */
-  const alive = new RankSet(capacity);
-  const live = gossipInterval !== null ? new RankSet(capacity) : undefined;
-  initial.forEach((m, slot) => {
-    ids[slot] = m;
-    alive.add(slot, 1);
-    live?.add(slot, 1);
+  const table = new MemberTable(initial, slotOf, rng, gossipInterval !== null, (slot) => {
+    if (dynamicSuspicion) suspicions.delete(slot);
   });
-  /** Probe order: a shuffle of slots, taken from the end. */
-  let order = new Int32Array(capacity);
-  let orderLength = 0;
+  const { deadlines, alive } = table;
   /** Piggyback queue; key 0 is self, member slot s is key s + 1. */
   const queue = new PiggybackQueue();
 
@@ -192,51 +178,8 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
   let relayFifo: Relay[] = [];
   let relayHead = 0;
 
-  function grow(): void {
-    const next = 2 * capacity;
-    const widen = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T) => {
-      const b = make(next);
-      b.set(a);
-      return b;
-    };
-    ids = widen(ids, (n) => new Float64Array(n));
-    incarnations = widen(incarnations, (n) => new Uint32Array(n));
-    status = widen(status, (n) => new Uint8Array(n));
-    order = widen(order, (n) => new Int32Array(n));
-    deadlines.grow(next);
-    alive.grow(next, (s) => status[s] === SwimStatus.Alive, count);
-    live?.grow(next, (s) => status[s] !== SwimStatus.Dead, count);
-    capacity = next;
-  }
-
-  function addMember(member: MemberId, inc: number): number {
-    if (count === capacity) grow();
-    const slot = count++;
-    slotOf.add(member, slot);
-    ids[slot] = member;
-    incarnations[slot] = inc;
-    status[slot] = SwimStatus.Alive;
-    alive.add(slot, 1);
-    live?.add(slot, 1);
-    return slot;
-  }
-
-  function setStatus(slot: number, to: SwimStatus): void {
-    const from = status[slot]!;
-    if (from === to) return;
-    status[slot] = to;
-    if (from === SwimStatus.Alive) alive.add(slot, -1);
-    else if (to === SwimStatus.Alive) alive.add(slot, 1);
-    if (from === SwimStatus.Dead) live?.add(slot, 1);
-    else if (to === SwimStatus.Dead) live?.add(slot, -1);
-    if (to !== SwimStatus.Suspect) {
-      deadlines.delete(slot);
-      if (dynamicSuspicion) suspicions.delete(slot);
-    }
-  }
-
   const enqueue = (slot: number, inc: number, st: SwimStatus) =>
-    queue.enqueue(slot + 1, ids[slot]!, inc, st, transmits);
+    queue.enqueue(slot + 1, table.ids[slot]!, inc, st, transmits);
 
   function message(kind: SwimKind, to: MemberId, s: number, target: MemberId = 0): Send {
     // Lifeguard's buddy system: a message to a suspected member carries its suspicion first.
@@ -245,32 +188,13 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     return { to, bytes: encodeSwim({ kind, seq: s, target, updates }) };
   }
 
-  function nextTarget(): number {
-    for (let tries = 0; tries < 2; tries++) {
-      while (orderLength > 0) {
-        const slot = order[--orderLength]!;
-        if (status[slot] !== SwimStatus.Dead) return slot;
-      }
-      // Round-robin over a fresh shuffle (Fisher-Yates) of every known member, as SWIM prescribes.
-      for (let i = 0; i < count; i++) order[i] = i;
-      for (let i = count - 1; i > 0; i--) {
-        const j = randomIndex(rng, i + 1);
-        const t = order[i]!;
-        order[i] = order[j]!;
-        order[j] = t;
-      }
-      orderLength = count;
-    }
-    return -1;
-  }
-
   function suspect(slot: number, inc: number, now: number, events: DetectorEvent[], by?: MemberId): void {
-    if (status[slot] !== SwimStatus.Alive || inc < incarnations[slot]!) return;
-    setStatus(slot, SwimStatus.Suspect);
-    incarnations[slot] = inc;
+    if (table.status[slot] !== SwimStatus.Alive || inc < table.incarnations[slot]!) return;
+    table.setStatus(slot, SwimStatus.Suspect);
+    table.incarnations[slot] = inc;
     if (dynamicSuspicion) suspicions.set(slot, { since: now, by: new Set(by !== undefined ? [by] : []) });
     deadlines.set(slot, now + suspicionTimeout(0));
-    events.push({ kind: "suspected", member: ids[slot]!, atMs: now });
+    events.push({ kind: "suspected", member: table.ids[slot]!, atMs: now });
     enqueue(slot, inc, SwimStatus.Suspect);
   }
 
@@ -294,19 +218,19 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     }
     let slot = slotOf.get(member);
     if (slot < 0) {
-      if (st === SwimStatus.Dead || closed || count + 1 >= maxMembers) return;
-      slot = addMember(member, inc);
+      if (st === SwimStatus.Dead || closed || table.count + 1 >= maxMembers) return;
+      slot = table.add(member, inc);
       events.push({ kind: "joined", member, atMs: now });
       enqueue(slot, inc, SwimStatus.Alive);
       if (st === SwimStatus.Suspect) suspect(slot, inc, now, events, from);
       return;
     }
-    const current = status[slot]!;
+    const current = table.status[slot]!;
     switch (st) {
       case SwimStatus.Alive:
-        if (inc > incarnations[slot]!) {
-          incarnations[slot] = inc;
-          setStatus(slot, SwimStatus.Alive);
+        if (inc > table.incarnations[slot]!) {
+          table.incarnations[slot] = inc;
+          table.setStatus(slot, SwimStatus.Alive);
           if (current !== SwimStatus.Alive) events.push({ kind: "trusted", member, atMs: now });
           enqueue(slot, inc, st);
         }
@@ -314,9 +238,9 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
       case SwimStatus.Suspect:
         if (current === SwimStatus.Alive) suspect(slot, inc, now, events, from);
         else if (current === SwimStatus.Suspect) {
-          if (inc > incarnations[slot]!) incarnations[slot] = inc;
+          if (inc > table.incarnations[slot]!) table.incarnations[slot] = inc;
           // Lifeguard: an independent confirmation shortens the suspicion.
-          const s = dynamicSuspicion && inc === incarnations[slot] ? suspicions.get(slot) : undefined;
+          const s = dynamicSuspicion && inc === table.incarnations[slot] ? suspicions.get(slot) : undefined;
           if (s && !s.by.has(from)) {
             s.by.add(from);
             // The first suspecter is not a confirmation; each further distinct one is.
@@ -325,30 +249,14 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         }
         return;
       case SwimStatus.Dead:
-        if (current !== SwimStatus.Dead && inc >= incarnations[slot]!) {
-          setStatus(slot, SwimStatus.Dead);
-          incarnations[slot] = inc;
+        if (current !== SwimStatus.Dead && inc >= table.incarnations[slot]!) {
+          table.setStatus(slot, SwimStatus.Dead);
+          table.incarnations[slot] = inc;
           events.push({ kind: "failed", member, atMs: now });
           enqueue(slot, inc, st);
         }
         return;
     }
-  }
-
-  /** Draws up to `k` distinct members of `set` (but not `except`), like repeated splices from the list. */
-  function draw(set: RankSet, k: number, except: number): number[] {
-    const picked: number[] = [];
-    const skip = except >= 0 &&
-      (set === alive ? status[except] === SwimStatus.Alive : status[except] !== SwimStatus.Dead);
-    if (skip) set.add(except, -1);
-    for (let i = 0; i < k && set.size > 0; i++) {
-      const slot = set.nth(randomIndex(rng, set.size));
-      set.add(slot, -1);
-      picked.push(slot);
-    }
-    for (const slot of picked) set.add(slot, 1);
-    if (skip) set.add(except, 1);
-    return picked;
   }
 
   return {
@@ -361,7 +269,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
     },
     statusOf(member: MemberId) {
       const slot = slotOf.get(member);
-      return slot >= 0 ? STATUS_NAMES[status[slot]!] : undefined;
+      return slot >= 0 ? STATUS_NAMES[table.status[slot]!] : undefined;
     },
     tick(now: number): Step {
       const sends: Send[] = [];
@@ -376,9 +284,9 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         }
         if (expired.length > 1) expired.sort((a, b) => a - b);
         for (const slot of expired) {
-          setStatus(slot, SwimStatus.Dead);
-          events.push({ kind: "failed", member: ids[slot]!, atMs: now });
-          enqueue(slot, incarnations[slot]!, SwimStatus.Dead);
+          table.setStatus(slot, SwimStatus.Dead);
+          events.push({ kind: "failed", member: table.ids[slot]!, atMs: now });
+          enqueue(slot, table.incarnations[slot]!, SwimStatus.Dead);
         }
       }
       // memberlist's separate gossip of queued updates.
@@ -386,9 +294,9 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         while (nextGossipMs <= now) nextGossipMs += gossipInterval!;
         if (queue.size > 0) {
           const updates = queue.take(maxPiggyback);
-          for (const slot of draw(live!, gossipNodes, -1)) {
+          for (const slot of table.draw(table.live!, gossipNodes, -1)) {
             sends.push({
-              to: ids[slot]!,
+              to: table.ids[slot]!,
               bytes: encodeSwim({ kind: MessageKind.SwimGossip, seq: 0, target: 0, updates }),
             });
           }
@@ -399,16 +307,16 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
         probeTarget >= 0 && !probeAcked && !probeIndirectSent && now >= probeSentAtMs + pingTimeoutMs * scale()
       ) {
         probeIndirectSent = true;
-        const target = ids[probeTarget]!;
-        for (const helper of draw(alive, indirectChecks, probeTarget)) {
-          sends.push(message(MessageKind.SwimPingReq, ids[helper]!, probeSeq, target));
+        const target = table.ids[probeTarget]!;
+        for (const helper of table.draw(alive, indirectChecks, probeTarget)) {
+          sends.push(message(MessageKind.SwimPingReq, table.ids[helper]!, probeSeq, target));
         }
       }
       if (now >= nextPeriodMs) {
         if (probeTarget >= 0 && !probeAcked) {
           // Lifeguard: our own failed probe lowers our health (maybe we are the slow one).
           adjustHealth(+1);
-          suspect(probeTarget, incarnations[probeTarget]!, now, events);
+          suspect(probeTarget, table.incarnations[probeTarget]!, now, events);
         } else if (probeTarget >= 0) adjustHealth(-1);
         while (nextPeriodMs <= now) nextPeriodMs += period * scale();
         while (relayHead < relayFifo.length && relayFifo[relayHead]!.expiresMs <= now) {
@@ -419,7 +327,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
           relayFifo = relayFifo.slice(relayHead);
           relayHead = 0;
         }
-        const target = nextTarget();
+        const target = table.nextTarget();
         probeTarget = target;
         if (target >= 0) {
           seq = (seq + 1) >>> 0;
@@ -427,7 +335,7 @@ export function createSwimDetector(options: SwimOptions): SwimDetector {
           probeSentAtMs = now;
           probeAcked = false;
           probeIndirectSent = false;
-          sends.push(message(MessageKind.SwimPing, ids[target]!, seq));
+          sends.push(message(MessageKind.SwimPing, table.ids[target]!, seq));
         }
       }
       return { sends, events };

@@ -3,6 +3,11 @@
  * received per nominal second, against the budget B, over the whole run and
  * over the busiest window.
  *
+ * Members whose own counts are not measured (real programs) are measured at
+ * the proxy instead: what it received from each member's private port
+ * (`source: "proxy"`). The proxy's TCP relay, when on, adds the stream
+ * bytes per member (`tcp`).
+ *
  * @module
  */
 
@@ -14,8 +19,26 @@ import type { BandwidthSample, RunRecord } from "./record.ts";
 /** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
 export const IPV4_UDP_HEADER_BYTES = 28;
 
+/** TCP stream bytes per member per nominal second, as the proxy's relay counted them. */
+export interface TcpBandwidth {
+  /** Bytes each member wrote into relayed connections, mean over members. */
+  readonly meanSentBytesPerSec: number;
+  /** The highest member's. */
+  readonly maxSentBytesPerSec: number;
+  /** Bytes relayed to each member, mean over members. */
+  readonly meanRecvBytesPerSec: number;
+  /** Connections opened per member per minute, mean (initiators identified). */
+  readonly connectionsPerMemberMinute: number;
+  /** UDP payload plus TCP bytes sent, mean over members. */
+  readonly meanTotalSentBytesPerSec: number;
+  /** Every member's TCP send rate, by member index. */
+  readonly perMemberSentBytesPerSec: readonly number[];
+}
+
 /** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
 export interface Bandwidth {
+  /** Where the UDP figures come from: the members' own socket counts, or the proxy's when those are not measured. */
+  readonly source: "members" | "proxy";
   /** The budget B the run was configured with. */
   readonly budgetBytesPerSec: number;
   /** UDP payload handed to the socket, mean over members. */
@@ -26,8 +49,8 @@ export interface Bandwidth {
   readonly minBytesPerSec: number;
   /** Median member's payload rate. */
   readonly p50BytesPerSec: number;
-  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting. */
-  readonly meanEntryBytesPerSec: number;
+  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting (null: not our wire format). */
+  readonly meanEntryBytesPerSec: number | null;
   /** With 28 bytes of IPv4/UDP header per datagram. */
   readonly meanWireBytesPerSec: number;
   /** Highest member's rate with IPv4/UDP headers. */
@@ -52,12 +75,52 @@ export interface Bandwidth {
   readonly meanDatagramsPerSec: number;
   /** Every member's payload rate, by member index (for plots and distributions). */
   readonly perMemberBytesPerSec: readonly number[];
+  /** TCP through the proxy's relay, or null when it relayed no TCP. */
+  readonly tcp?: TcpBandwidth | null;
+}
+
+/** Sent and received bytes and datagrams per member: the members' counts, else the proxy's, else zeros. */
+function udpCounts(record: RunRecord): {
+  source: Bandwidth["source"];
+  sentBytes: readonly number[];
+  sentDatagrams: readonly number[];
+  recvBytes: readonly number[];
+} {
+  const t = record.totals;
+  const p = record.proxy;
+  if (t.sentBytes && t.sentDatagrams && t.recvBytes) {
+    return { source: "members", sentBytes: t.sentBytes, sentDatagrams: t.sentDatagrams, recvBytes: t.recvBytes };
+  }
+  const zero = new Array<number>(record.members).fill(0);
+  if (!p) return { source: "proxy", sentBytes: zero, sentDatagrams: zero, recvBytes: zero };
+  return {
+    source: "proxy",
+    sentBytes: p.fromMemberBytes.map((b, i) => b + (p.broadcastBytesFrom?.[i] ?? 0)),
+    sentDatagrams: p.fromMember.map((d, i) => d + (p.broadcastFrom?.[i] ?? 0)),
+    recvBytes: p.toMemberBytes,
+  };
+}
+
+/** TCP bytes per member from the proxy's relay, or null. */
+export function tcpBandwidth(record: RunRecord, udpSentRates: readonly number[]): TcpBandwidth | null {
+  const tcp = record.proxy?.tcp;
+  if (!tcp) return null;
+  const seconds = record.durationMs / 1000;
+  const sent = tcp.member.sentBytes.map((b) => b / seconds);
+  return {
+    meanSentBytesPerSec: mean(sent),
+    maxSentBytesPerSec: Math.max(0, ...sent),
+    meanRecvBytesPerSec: mean(tcp.member.receivedBytes.map((b) => b / seconds)),
+    connectionsPerMemberMinute: mean(tcp.member.opened) / (seconds / 60),
+    meanTotalSentBytesPerSec: mean(sent.map((r, i) => r + (udpSentRates[i] ?? 0))),
+    perMemberSentBytesPerSec: sent,
+  };
 }
 
 /** Computes bandwidth from the sockets' byte counts. */
 export function bandwidth(record: RunRecord): Bandwidth {
   const seconds = record.durationMs / 1000;
-  const t = record.totals;
+  const t = udpCounts(record);
   const rates = t.sentBytes.map((b) => b / seconds);
   const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
   const recv = t.recvBytes.map((b) => b / seconds);
@@ -67,12 +130,13 @@ export function bandwidth(record: RunRecord): Bandwidth {
   const budget = record.budgetBytesPerSec;
   const over = rates.filter((r) => r > budget).length;
   return {
+    source: t.source,
     budgetBytesPerSec: budget,
     meanBytesPerSec: mean(rates),
     maxBytesPerSec: Math.max(0, ...rates),
     minBytesPerSec: rates.length ? Math.min(...rates) : 0,
     p50BytesPerSec: quantile(rates, 0.5) ?? 0,
-    meanEntryBytesPerSec: mean(
+    meanEntryBytesPerSec: t.source === "proxy" ? null : mean(
       t.sentBytes.map((b, i) => (b - HEADER_BYTES * t.sentDatagrams[i]!) / seconds),
     ),
     meanWireBytesPerSec: mean(wire),
@@ -87,6 +151,7 @@ export function bandwidth(record: RunRecord): Bandwidth {
     maxRecvBytesPerSec: Math.max(0, ...recv),
     meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
     perMemberBytesPerSec: rates,
+    tcp: tcpBandwidth(record, rates),
   };
 }
 

@@ -36,10 +36,10 @@ export interface Noise {
   readonly kernelDrops: number;
   /** Delta of InErrors in /proc/net/snmp (includes RcvbufErrors). */
   readonly kernelInErrors: number;
-  /** Datagrams the proxy relayed that no member socket delivered. */
-  readonly undelivered: number;
-  /** Datagrams that reached members' private ports from outside the proxy (counted, dropped unread). */
-  readonly foreign: number;
+  /** Datagrams the proxy relayed that no member socket delivered (null: members' counts not measured). */
+  readonly undelivered: number | null;
+  /** Datagrams that reached members' private ports from outside the proxy (counted, dropped unread; null: not measured). */
+  readonly foreign: number | null;
   /** First nominal time a stats interval's lateness p99 passed the limit (the run was overloaded from then), or null. */
   readonly overloadedAtMs: number | null;
   /** CPU cores the harness process (with its workers) kept busy on average. */
@@ -88,9 +88,10 @@ export function noise(record: RunRecord): Noise {
   const s = all.summary();
   const limit = record.faithfulLatenessFraction * record.periodMs /
     record.speedup;
-  const delivered = sum(record.totals.recvDatagrams);
+  const received = record.totals.recvDatagrams;
+  const delivered = received === null ? null : sum(received);
   const relayed = record.proxy ? sum(record.proxy.toMember) : delivered;
-  const undelivered = Math.max(0, relayed - delivered);
+  const undelivered = delivered === null || relayed === null ? null : Math.max(0, relayed - delivered);
   const cores = r.cores;
   const harnessCores = r.harnessCpuMs === null ? null : r.harnessCpuMs / r.wallRealMs;
   const proxyCores = r.proxyCpuMs === null ? null : r.proxyCpuMs / r.wallRealMs;
@@ -109,13 +110,13 @@ export function noise(record: RunRecord): Noise {
       `${r.kernelRcvbufErrors} datagrams dropped by the kernel (RcvbufErrors)`,
     );
   }
-  if (undelivered > 0) {
+  if (undelivered !== null && undelivered > 0) {
     reasons.push(
       `${undelivered} relayed datagrams never reached a member socket`,
     );
   }
-  const foreign = sum(record.totals.foreign);
-  if (foreign > 0) {
+  const foreign = record.totals.foreign === null ? null : sum(record.totals.foreign);
+  if (foreign !== null && foreign > 0) {
     reasons.push(`${foreign} datagrams reached members from outside the proxy (foreign senders; dropped unread)`);
   }
   if (saturated) {

@@ -16,8 +16,8 @@
 import { DETECTOR_EVENT_KINDS } from "../../lib/core/detector.ts";
 import { formatMemberId, loopbackId } from "../../lib/core/member_id.ts";
 import type { Fleet, FleetSink } from "../hosting/fleet.ts";
-import { ShardFleet } from "../hosting/shard_fleet.ts";
 import { analyzeJournal } from "../journal/analyze.ts";
+import { fleetFor } from "../members/fleet_for.ts";
 import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { JOURNAL_VERSION } from "../journal/records.ts";
 import { JournalWriter } from "../journal/writer.ts";
@@ -191,24 +191,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     },
     onEpisodes: (records) => journal.write({ type: "episodes", records: [...records] }),
     onError: failFatal,
+    onPids: (pids) => void injector?.setMemberPids(pids).catch(() => {}),
   };
-  const fleet: Fleet = new ShardFleet({
-    members: sc.members,
-    shards: sc.shards,
-    hosting: sc.hosting,
-    paused: sc.faults.filter((f) => f.kind === "pause").map((f) => (f as { member: number }).member),
-    seed: sc.seed,
-    kind: sc.detector,
-    settings: sc.settings,
-    levels: sc.topology?.levels ?? null,
-    catastrophe: sc.catastrophe
-      ? { exponent: sc.catastrophe.exponent, reportAfterMs: sc.catastrophe.reportAfterMs }
-      : null,
-    speedup: sc.speedup,
-    basePort: sc.basePort,
-    episodes: sc.episodes,
-    sink,
-  });
+  const fleet: Fleet = fleetFor(sc, sink);
 
   try {
     progress("starting");
@@ -217,7 +202,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       blackholed: sc.failedMembers,
       rules: sc.impairments,
       memberPorts: fleet.privatePorts,
-      publicPorts: sc.basePort > 0 ? fleet.privatePorts.map((p) => p + sc.members) : [],
+      publicPorts: fleet.publicPorts ?? (sc.basePort > 0 ? fleet.privatePorts.map((p) => p + sc.members) : []),
+      tcp: fleet.tcp === true,
       ...(sc.basePort > 0 && sc.catastrophe ? { broadcastPort: sc.basePort + 2 * sc.members } : {}),
       seed: sc.seed,
       loss: sc.loss,

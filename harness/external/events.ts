@@ -67,6 +67,11 @@ export class ReportMapper {
     }
   }
 
+  /** Forgets what `observer` reported (a restarted member starts a new table: its first reports are joins). */
+  forget(observer: number): void {
+    this.#state.fill(0, observer * this.#n, (observer + 1) * this.#n);
+  }
+
   /** What `observer`'s reports say `subject` is now: "alive" (never heard of counts as alive), "failed", or "left". */
   stateOf(observer: number, subject: number): "alive" | "failed" | "left" {
     const s = this.#state[observer * this.#n + subject]!;

@@ -10,14 +10,18 @@
  * - Events: each member's reports become detector events keyed by member
  *   index (`events.ts`), timed by the program's own stamp (memberlist) or
  *   their arrival (Serf), relative to the run's start (real time: speed-up 1).
- * - Controls: kill is SIGKILL and restart a new process on the same ports;
- *   pause and resume are SIGSTOP and SIGCONT; a crash by proxy is the
- *   injector's. Every change of process ids goes to the run (`onPids`).
+ * - Controls: kill is SIGKILL and restart a new process on the same ports
+ *   (it takes effect when the process is spawned: the run then tells the
+ *   proxy the member lives again, which its join through the proxy needs;
+ *   it joins the first other member that runs and is not paused); pause and
+ *   resume are SIGSTOP and SIGCONT; a crash by proxy is the injector's.
+ *   Every change of process ids goes to the run (`onPids`).
  * - Counts: the programs' own socket counts are not visible, so every
  *   member counter is declared not measured (null); the proxy's books are
  *   the bandwidth. Each process's CPU and memory are read from `/proc`.
  * - Tables: a periodic `members` query keeps each member's latest table;
- *   `stop` reads them once more, to reconcile with the events.
+ *   `quiesce` reads them once more, before events stop being recorded, to
+ *   reconcile with the events.
  * - Ends: every process is tethered to the harness (`../os/tethered.ts`), so
  *   none outlives it, whatever signal ends it.
  *
@@ -139,10 +143,15 @@ export class ExternalFleet implements Fleet {
         this.#reportPids();
         return at;
       }
-      case "restart":
-        if (slot.member) throw new Error(`member ${member} is running: kill it before a restart`);
-        await this.#launch(member);
-        return absNowMs();
+      case "restart": {
+        if (slot.pid !== null) throw new Error(`member ${member} is running: kill it before a restart`);
+        let spawned: (atAbsMs: number) => void = () => {};
+        const atSpawn = new Promise<number>((resolve) => spawned = resolve);
+        const launching = this.#launch(member, spawned);
+        // It joins after the run has marked it alive at the proxy; a failure to join ends the run.
+        launching.catch((error) => this.#o.sink.onError(error));
+        return await Promise.race([atSpawn, launching.then(() => absNowMs())]);
+      }
       case "pause":
       case "resume":
         slot.member?.kill(action === "pause" ? "SIGSTOP" : "SIGCONT");
@@ -151,10 +160,14 @@ export class ExternalFleet implements Fleet {
     }
   }
 
-  quiesce(): Promise<void> {
-    this.#quiesced = true;
+  /** Reads every table a last time (events up to then are recorded), then stops recording events. */
+  async quiesce(): Promise<void> {
     clearInterval(this.#queryTimer);
-    return Promise.resolve();
+    if (this.#quiesced) return;
+    await this.#queryAll();
+    // Lines written before a table was read may still be on their way (a Serf monitor is its own stream).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    this.#quiesced = true;
   }
 
   async stop(): Promise<FleetFinal> {
@@ -164,7 +177,6 @@ export class ExternalFleet implements Fleet {
       if (slot.paused) slot.member?.kill("SIGCONT");
       slot.paused = false;
     }
-    await this.#queryAll();
     for (const slot of this.#slots) if (slot.member) slot.usage = this.#usageOf(slot);
     await this.#closeAll();
     const totals = Object.fromEntries(FLEET_COUNTERS.map((k) => [k, null])) as unknown as FleetTotals;
@@ -192,12 +204,13 @@ export class ExternalFleet implements Fleet {
   }
 
   /** Starts member `m`, joining the first other member that runs (none for the very first start). */
-  async #launch(m: number): Promise<void> {
+  async #launch(m: number, spawned?: (atAbsMs: number) => void): Promise<void> {
     const slot = this.#slots[m]!;
     const joinable = this.#slots.findIndex((s, i) => i !== m && s.member !== null && !s.paused);
     const name = memberName(m);
     slot.ending = false;
     slot.spawnedAtMs = absNowMs();
+    this.#mapper.forget(m);
     const member = await this.#o.launcher.launch({
       index: m,
       name,
@@ -207,6 +220,7 @@ export class ExternalFleet implements Fleet {
       onSpawn: (pid) => {
         slot.pid = pid;
         this.#reportPids();
+        spawned?.(absNowMs());
       },
       onReport: (subject, report, atAbsMs) => this.#onReport(m, subject, report, atAbsMs),
     }).catch((error) => {

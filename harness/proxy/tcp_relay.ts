@@ -13,8 +13,9 @@
  * unknown (-1) and only the target's faults apply.
  *
  * Faults, judged per chunk at the time it is read (`judgeStream`): a black
- * hole of either end (crash by proxy), a killed target, a partition cut
- * from → to (isolation included). A faulted direction is cut for the rest
+ * hole of either end (crash by proxy), a killed end (the process's kernel
+ * would close its connections: that close is withheld too, as from a dead
+ * host), a partition cut from → to (isolation included). A faulted direction is cut for the rest
  * of the connection (a stream with a gap is no stream): its bytes are read
  * and withheld, and its end of stream is withheld too, so the other end
  * sees neither data nor FIN nor RST, as from a dead host. A connection

@@ -6,7 +6,10 @@
  *   on the proxy; the fleet chooses both (free for UDP and TCP: the proxy
  *   relays both) and tells the run which public ports to bind.
  * - Start: member 0 first, then the others joining it through the proxy;
- *   `begin` resolves once every member's table lists every member alive.
+ *   once every member's table lists every member alive (memberlist may take
+ *   up to a push-pull period to get there after joins at once), the run's
+ *   clock starts: `begin` resolves to that instant. Reports from before it
+ *   are stamped 0.
  * - Events: each member's reports become detector events keyed by member
  *   index (`events.ts`), timed by the program's own stamp (memberlist) or
  *   their arrival (Serf), relative to the run's start (real time: speed-up 1).
@@ -20,8 +23,10 @@
  *   member counter is declared not measured (null); the proxy's books are
  *   the bandwidth. Each process's CPU and memory are read from `/proc`.
  * - Tables: a periodic `members` query keeps each member's latest table;
- *   `quiesce` reads them once more, before events stop being recorded, to
- *   reconcile with the events.
+ *   `quiesce` reads them once more (until two reads agree), stops recording
+ *   events, and freezes every member (SIGSTOP): nothing more is sent, so the
+ *   proxy's counts read next are final; the tables are reconciled with the
+ *   events in the analysis.
  * - Ends: every process is tethered to the harness (`../os/tethered.ts`), so
  *   none outlives it, whatever signal ends it.
  *
@@ -70,6 +75,8 @@ interface Slot {
 
 const QUERY_TIMEOUT_MS = 2000;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** One real program per member. */
 export class ExternalFleet implements Fleet {
   readonly size: number;
@@ -111,7 +118,7 @@ export class ExternalFleet implements Fleet {
     this.publicPorts = ports.slice(n);
   }
 
-  async begin(publicIds: readonly number[], startAbsMs: number): Promise<void> {
+  async begin(publicIds: readonly number[], startAbsMs: number): Promise<number> {
     this.#startAbsMs = startAbsMs;
     this.publicPorts = publicIds.map(memberPort);
     await this.#launch(0);
@@ -121,8 +128,10 @@ export class ExternalFleet implements Fleet {
     });
     await Promise.all(workers);
     await this.#converge();
+    this.#startAbsMs = Math.max(startAbsMs, absNowMs());
     const every = this.#o.queryIntervalMs ?? 5000;
     this.#queryTimer = setInterval(() => void this.#queryAll(), every);
+    return this.#startAbsMs;
   }
 
   async control(member: number, action: FleetAction): Promise<number> {
@@ -160,14 +169,30 @@ export class ExternalFleet implements Fleet {
     }
   }
 
-  /** Reads every table a last time (events up to then are recorded), then stops recording events. */
+  /**
+   * Reads every table a last time, until two reads in a row agree (a member
+   * still changing its mind is read again, up to three times); stops
+   * recording events a moment later (lines written before a read may still
+   * be on their way: a Serf monitor is a stream of its own); then stops every
+   * member (SIGSTOP), so nothing more is sent and the proxy's counts are final.
+   */
   async quiesce(): Promise<void> {
     clearInterval(this.#queryTimer);
     if (this.#quiesced) return;
-    await this.#queryAll();
-    // Lines written before a table was read may still be on their way (a Serf monitor is its own stream).
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let round = 0; round < 3; round++) {
+      const before = this.#slots.map((s) => s.view?.states.join());
+      await this.#queryAll();
+      if (round > 0 && this.#slots.every((s, i) => s.view?.states.join() === before[i])) break;
+      await sleep(300);
+    }
+    await sleep(250);
     this.#quiesced = true;
+    for (const slot of this.#slots) {
+      if (slot.member && !slot.paused) {
+        slot.member.kill("SIGSTOP");
+        slot.paused = true;
+      }
+    }
   }
 
   async stop(): Promise<FleetFinal> {

@@ -113,8 +113,13 @@ export interface Fleet {
   readonly tcp?: boolean;
   /** Starts the hosts and binds every member's private socket. */
   bind(): Promise<void>;
-  /** Starts every member: the run's clock starts at `startAbsMs`; members know each other by `publicIds`. */
-  begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): Promise<void>;
+  /**
+   * Starts every member: the run's clock starts at `startAbsMs`; members know
+   * each other by `publicIds`. A fleet whose members must first find each
+   * other (real programs joining a cluster) resolves to the later instant the
+   * clock starts instead, once they have.
+   */
+  begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): Promise<void | number>;
   /** Kills, restarts, pauses or resumes one member. */
   control(member: number, action: FleetAction): Promise<number>;
   /** Stops all scheduled work; sockets keep receiving what is in flight. */

@@ -32,7 +32,15 @@ function launcherFor(sc: Scenario): ExternalLauncher {
 /** The fleet that hosts `sc`'s members, reporting to `sink`. */
 export function fleetFor(sc: Scenario, sink: FleetSink): Fleet {
   if (kindOf(sc.detector).create === undefined) {
-    return new ExternalFleet({ members: sc.members, launcher: launcherFor(sc), basePort: sc.basePort, sink });
+    // Joins at once may leave a member short of the full table until the next push-pull: wait up to two of them.
+    const pushPullMs = (sc.settings as { pushPullIntervalMs?: number }).pushPullIntervalMs ?? 30_000;
+    return new ExternalFleet({
+      members: sc.members,
+      launcher: launcherFor(sc),
+      basePort: sc.basePort,
+      sink,
+      convergeTimeoutMs: Math.max(60_000, 2 * pushPullMs + 10_000),
+    });
   }
   return new ShardFleet({
     members: sc.members,

@@ -25,6 +25,13 @@ export interface ViewReconciliation {
   }[];
 }
 
+/**
+ * Events up to this long after a table was read count as before it: an
+ * event's line may reach the harness after the table that already shows it
+ * (Serf's log stream and its RPC replies travel apart).
+ */
+const LINE_LAG_MS = 1000;
+
 /** What the last of an observer's events says about a subject: alive unless it declared it failed or left. */
 function stateFromEvents(events: readonly RecordedEvent[], until: number): "alive" | "failed" | "left" {
   let state: "alive" | "failed" | "left" = "alive";
@@ -70,7 +77,7 @@ export function reconcileViews(record: RunRecord): ViewReconciliation | null {
     view.states.forEach((raw, s) => {
       const table = tableState(raw);
       if (s === o || table === null) return;
-      const events = stateFromEvents(byPair.get(o * record.members + s) ?? [], view.t);
+      const events = stateFromEvents(byPair.get(o * record.members + s) ?? [], view.t + LINE_LAG_MS);
       checked++;
       // A member declared failed may have been reaped from the table (memberlist forgets the dead).
       const same = table === events || (table === "absent" && events !== "alive");

@@ -212,9 +212,16 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     const proxyUsage = await injector.usage();
     const publicIds = injector.publicPorts.map((port) => loopbackId(port));
-    const startAbs = absNowMs() + 100;
+    let startAbs = absNowMs() + 100;
     clock = new RunClock(startAbs, sc.speedup);
-    await fleet.begin(publicIds, startAbs, injector.broadcastPort > 0 ? loopbackId(injector.broadcastPort) : undefined);
+    const began = await fleet.begin(
+      publicIds,
+      startAbs,
+      injector.broadcastPort > 0 ? loopbackId(injector.broadcastPort) : undefined,
+    );
+    // Real programs start the clock once they have found each other: the schedule and the deadline move with it.
+    const startDelay = typeof began === "number" ? Math.max(0, began - startAbs) : 0;
+    if (startDelay > 0) clock = new RunClock(startAbs = began as number, sc.speedup);
     journal.write({
       type: "start",
       startAbsMs: startAbs,
@@ -256,7 +263,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     const ended = new Promise<"end" | "deadline">((resolve) => {
       timeline.push(clock!.toAbs(totalMs), () => resolve("end"));
-      timeline.push(wallStart + (options.deadlineMs ?? runDeadlineMs(sc)), () => resolve("deadline"));
+      timeline.push(wallStart + startDelay + (options.deadlineMs ?? runDeadlineMs(sc)), () => resolve("deadline"));
     });
     const how = await Promise.race([
       ended,

@@ -123,6 +123,7 @@ export function recordOf(j: Journal): RunRecord {
     totals,
     samples,
     proxy: j.proxy?.counters ?? null,
+    proxyAtStart: j.start?.proxyAtStart ?? null,
     views: j.fleet?.views ?? null,
     processes: j.fleet?.usage ?? null,
     faithfulLatenessFraction: sc.faithfulLatenessFraction,

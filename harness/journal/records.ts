@@ -48,6 +48,11 @@ export interface StartLine {
   readonly members: readonly { readonly index: number; readonly public: string; readonly privatePort: number }[];
   /** The proxy's usage when the members started (null: in the harness's process). */
   readonly proxyUsage: ProcessUsage | null;
+  /**
+   * The proxy's counts when the run's clock started, when members talked
+   * before it (real programs finding each other): rates count from here.
+   */
+  readonly proxyAtStart?: ProxyCounters;
 }
 
 /** A fault as carried out, at the nominal time it took effect. */

@@ -93,11 +93,16 @@ function udpCounts(record: RunRecord): {
   }
   const zero = new Array<number>(record.members).fill(0);
   if (!p) return { source: "proxy", sentBytes: zero, sentDatagrams: zero, recvBytes: zero };
+  // Counted from the clock's start: what members said while finding each other is not the run's.
+  const b = record.proxyAtStart;
+  const since = (now: readonly number[] | undefined, then: readonly number[] | undefined) =>
+    zero.map((_, i) => (now?.[i] ?? 0) - (then?.[i] ?? 0));
+  const plus = (x: readonly number[], y: readonly number[]) => x.map((v, i) => v + y[i]!);
   return {
     source: "proxy",
-    sentBytes: p.fromMemberBytes.map((b, i) => b + (p.broadcastBytesFrom?.[i] ?? 0)),
-    sentDatagrams: p.fromMember.map((d, i) => d + (p.broadcastFrom?.[i] ?? 0)),
-    recvBytes: p.toMemberBytes,
+    sentBytes: plus(since(p.fromMemberBytes, b?.fromMemberBytes), since(p.broadcastBytesFrom, b?.broadcastBytesFrom)),
+    sentDatagrams: plus(since(p.fromMember, b?.fromMember), since(p.broadcastFrom, b?.broadcastFrom)),
+    recvBytes: since(p.toMemberBytes, b?.toMemberBytes),
   };
 }
 
@@ -106,12 +111,15 @@ export function tcpBandwidth(record: RunRecord, udpSentRates: readonly number[])
   const tcp = record.proxy?.tcp;
   if (!tcp) return null;
   const seconds = record.durationMs / 1000;
-  const sent = tcp.member.sentBytes.map((b) => b / seconds);
+  // From the clock's start (see udpCounts).
+  const base = record.proxyAtStart?.tcp?.member;
+  const since = (k: "sentBytes" | "receivedBytes" | "opened") => tcp.member[k].map((v, i) => v - (base?.[k][i] ?? 0));
+  const sent = since("sentBytes").map((b) => b / seconds);
   return {
     meanSentBytesPerSec: mean(sent),
     maxSentBytesPerSec: Math.max(0, ...sent),
-    meanRecvBytesPerSec: mean(tcp.member.receivedBytes.map((b) => b / seconds)),
-    connectionsPerMemberMinute: mean(tcp.member.opened) / (seconds / 60),
+    meanRecvBytesPerSec: mean(since("receivedBytes").map((b) => b / seconds)),
+    connectionsPerMemberMinute: mean(since("opened")) / (seconds / 60),
     meanTotalSentBytesPerSec: mean(sent.map((r, i) => r + (udpSentRates[i] ?? 0))),
     perMemberSentBytesPerSec: sent,
   };

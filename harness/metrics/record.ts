@@ -91,6 +91,8 @@ export interface RunRecord {
   /** Sample series, one per shard (each sample covers that shard's members). */
   readonly samples: readonly (readonly BandwidthSample[])[];
   readonly proxy: ProxyCounters | null;
+  /** The proxy's counts when the clock started (members that talked before it: real programs), else null. */
+  readonly proxyAtStart?: ProxyCounters | null;
   /** Each member's own table at the end (fleets of real programs), by index; null when not read. */
   readonly views?: readonly (FleetView | null)[] | null;
   /** Each member process's CPU and memory (fleets of real programs), by index; null when not read. */

@@ -9,8 +9,10 @@
  * The initiator: real members dial without choosing a local address, so
  * the connection comes from an ephemeral port. The `identify` hook names
  * the member that dialled (the proxy finds it from the socket's inode in
- * `/proc`, see `../os/socket_owner.ts`); when it cannot, the initiator is
- * unknown (-1) and only the target's faults apply.
+ * `/proc`, see `../os/socket_owner.ts`); when it cannot (a process that is
+ * no member's dialled a port the proxy now holds, or a member restarted a
+ * moment before its process id arrived), the initiator is unknown (-1),
+ * counted apart, and only the target's faults apply.
  *
  * Faults, judged per chunk at the time it is read (`judgeStream`): a black
  * hole of either end (crash by proxy), a killed end (the process's kernel

@@ -222,6 +222,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     // Real programs start the clock once they have found each other: the schedule and the deadline move with it.
     const startDelay = typeof began === "number" ? Math.max(0, began - startAbs) : 0;
     if (startDelay > 0) clock = new RunClock(startAbs = began as number, sc.speedup);
+    const proxyAtStart = startDelay > 0 ? await injector.counters({ links: false }) : undefined;
     journal.write({
       type: "start",
       startAbsMs: startAbs,
@@ -231,6 +232,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         privatePort: fleet.privatePorts[i]!,
       })),
       proxyUsage,
+      ...(proxyAtStart ? { proxyAtStart } : {}),
     });
     for (const member of sc.failedMembers) {
       down.add(member);

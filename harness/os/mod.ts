@@ -12,3 +12,4 @@ export * from "./files.ts";
 export * from "./procfs.ts";
 export * from "./readings.ts";
 export * from "./socket_owner.ts";
+export * from "./tethered.ts";

@@ -45,6 +45,7 @@ export { MEMBER_KINDS } from "./harness/members/registry.ts";
 export { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "./harness/scenario/mod.ts";
 export { RunFailedError, type RunOptions, type RunProgress, runScenario } from "./harness/run/run.ts";
 export type { RunResult } from "./harness/run/result.ts";
+export type { ProcessSummary, ViewReconciliation } from "./harness/metrics/external.ts";
 export { type Analysis, analyzeJournal } from "./harness/journal/analyze.ts";
 export { renderSummary } from "./harness/report/summary.ts";
 

@@ -11,6 +11,8 @@ import compare from "./compare.ts";
 import demo from "./demo.ts";
 import dissemination from "./dissemination.ts";
 import faults from "./faults.ts";
+import memberlistCrash from "./memberlist_crash.ts";
+import serfCrash from "./serf_crash.ts";
 
 /** Every built-in scenario, by name. */
 export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
@@ -20,4 +22,6 @@ export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
   compare,
   catastrophe,
   dissemination,
+  "memberlist-crash": memberlistCrash,
+  "serf-crash": serfCrash,
 };

@@ -217,7 +217,7 @@ Deno.test("runScenario() carries out a fault schedule: detections by cause, heal
     const flips = r.proxy!.rules.find((x) => x.id === "flip")!;
     assertEquals(flips.active, false, "a rule removed at its end time keeps its counts");
     assert(flips.counters.corrupted > 0);
-    assert(r.members.malformedDropped > 0, "members rejected the corrupted datagrams (CRC-32) and counted them");
+    assert(r.members.malformedDropped! > 0, "members rejected the corrupted datagrams (CRC-32) and counted them");
     const log = (await Deno.readTextFile(`${outDir}/events.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
     for (const type of ["crash", "recover", "pause", "resume", "partition", "heal", "addRule", "removeRule"]) {
       assert(log.some((e) => e.fault === type), `the log records ${type}`);

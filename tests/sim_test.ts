@@ -3,7 +3,7 @@
 // journal and analysis as runs on real sockets.
 import { assert, assertEquals } from "@std/assert";
 import { main } from "../harness/cli/main.ts";
-import { type RunResult } from "../harness/run/result.ts";
+import type { RunResult } from "../harness/run/result.ts";
 import { runScenario } from "../harness/run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../harness/scenario/mod.ts";
 import { EventKind, EventQueue, simulateScenario } from "../harness/sim/mod.ts";
@@ -133,7 +133,7 @@ Deno.test("simulated partition, impairments, pause and kill: faults as scheduled
     assert(p.partitioned > 0 && p.duplicated > 0, JSON.stringify(p));
     const rules = new Map(p.rules.map((rule) => [rule.id, rule.counters]));
     assert(rules.get("slow")!.delayed > 0 && rules.get("flip")!.corrupted > 0);
-    assert(r.members.malformedDropped > 0, "some corrupted copies failed to decode");
+    assert((r.members.malformedDropped ?? 0) > 0, "some corrupted copies failed to decode");
     assertEquals(r.remerges!.length, 1);
     assertEquals(r.remerges![0]!.remerged, r.remerges![0]!.pairs, "every split pair is back after the heal");
     const kill = r.crashes.find((c) => c.cause === "kill")!;

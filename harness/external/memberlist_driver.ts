@@ -15,6 +15,8 @@
  * @module
  */
 
+import { tetheredCommand } from "../os/tethered.ts";
+
 const BUILD_SCRIPT = new URL("../../drivers/memberlist/build.sh", import.meta.url);
 const INSTALL_HINT = "install with: sudo apt-get install -y golang-go golang-github-hashicorp-memberlist-dev";
 
@@ -220,6 +222,11 @@ export interface MemberlistMemberOptions {
   readonly logAll?: boolean;
   /** Where the driver's stderr goes. @default "inherit" */
   readonly stderr?: "inherit" | "null";
+  /**
+   * Tie the process to this one (`setpriv --pdeathsig KILL`, a session of its
+   * own; see `../os/tethered.ts`): it dies with the harness even when stopped. @default false
+   */
+  readonly tethered?: boolean;
 }
 
 /** A running memberlist member. */
@@ -267,8 +274,9 @@ export function spawnMemberlistMember(opts: MemberlistMemberOptions): Memberlist
     ...(opts.logAll ? ["-log-all"] : []),
     ...memberlistTuningArgs(opts.tuning ?? {}),
   ];
-  const child = new Deno.Command(opts.binary, {
-    args,
+  const { command, ...spawnAs } = opts.tethered ? tetheredCommand(opts.binary, args) : { command: opts.binary, args };
+  const child = new Deno.Command(command, {
+    ...spawnAs,
     stdin: "piped",
     stdout: "piped",
     stderr: opts.stderr ?? "inherit",

@@ -17,6 +17,7 @@
  */
 
 import { forEachLine } from "../os/child.ts";
+import { tetheredCommand } from "../os/tethered.ts";
 import { raceTimeout, TIMED_OUT } from "./_timeout.ts";
 import { ensureSerf, serfAgentArgs, type SerfAgentOptions } from "./serf_args.ts";
 import { type SerfEvent, SerfMonitor, type SerfSubscription } from "./serf_monitor.ts";
@@ -73,7 +74,9 @@ export async function spawnSerfAgent(options: SerfAgentOptions): Promise<SerfAge
   }
   const args = serfAgentArgs(options);
   const serfPath = options.serfPath ?? await ensureSerf();
-  const child = new Deno.Command(serfPath, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
+  const { command, ...spawnAs } = options.tethered ? tetheredCommand(serfPath, args) : { command: serfPath, args };
+  const child = new Deno.Command(command, { ...spawnAs, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
+  options.onSpawn?.(child.pid);
   const agent = new SerfAgentProcess(child, options, stopGraceMs);
   try {
     await agent.start(startTimeoutMs);

@@ -57,6 +57,14 @@ export interface SerfAgentOptions extends SerfMonitorCallbacks {
    */
   readonly rpcTimeoutMs?: number;
   /**
+   * Tie the agent to this process (`setpriv --pdeathsig KILL`, a session of its
+   * own; see `../os/tethered.ts`): it dies with the harness even when stopped.
+   * @default {false}
+   */
+  readonly tethered?: boolean;
+  /** Called with the agent's process id as soon as it is spawned (before it answers). */
+  readonly onSpawn?: (pid: number) => void;
+  /**
    * How long `close()` waits after SIGTERM before SIGKILL (ms).
    * @default {3000}
    */

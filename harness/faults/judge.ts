@@ -43,3 +43,22 @@ export function judge(state: FaultState, from: number, to: number, size: number,
   }
   return { outcome: "accepted", fate };
 }
+
+/** What happened to a chunk of a relayed TCP stream: impairment rules apply to datagrams only. */
+export type StreamOutcome = Exclude<Outcome, "lost">;
+
+/**
+ * Judges the bytes of a TCP stream flowing from → to at chunk time (the
+ * TCP relay's question): a black hole on either end, a killed end (as a
+ * dead host: nothing reaches it and nothing comes from it, not even its
+ * kernel's FIN or RST), a partition cut from → to. An end is -1 when it is
+ * not known (a connection whose initiator could not be identified): only
+ * the known end's faults apply then. Per-datagram impairments (loss, delay,
+ * ...) do not apply to streams.
+ */
+export function judgeStream(state: FaultState, from: number, to: number): StreamOutcome {
+  if ((from >= 0 && state.blackholed[from] === 1) || (to >= 0 && state.blackholed[to] === 1)) return "blackholed";
+  if ((to >= 0 && state.dead[to] === 1) || (from >= 0 && state.dead[from] === 1)) return "dead";
+  if (from >= 0 && to >= 0 && state.cutCount > 0 && state.cut[from * state.members + to] === 1) return "partitioned";
+  return "accepted";
+}

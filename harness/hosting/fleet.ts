@@ -69,6 +69,32 @@ export interface FleetSink {
   readonly onEpisodes?: (records: readonly number[]) => void;
   /** The fleet cannot go on. */
   readonly onError: (error: Error) => void;
+  /**
+   * The process id of each member now (null: none), by index, whenever it
+   * changes (fleets of real programs: the proxy's TCP relay names a
+   * connection's initiator by its process).
+   */
+  readonly onPids?: (pids: readonly (number | null)[]) => void;
+}
+
+/** One member's own table at the end, as a fleet of real programs reads it (its `members` command). */
+export interface FleetView {
+  /** When it was read (nominal ms). */
+  readonly t: number;
+  /** State of each member by index in this member's table: alive, suspect, failed, left, absent, unknown. */
+  readonly states: readonly string[];
+}
+
+/** CPU time and memory of one member's process (fleets of real programs). */
+export interface MemberProcessUsage {
+  /** CPU time of the process (ms). */
+  readonly cpuMs: number;
+  /** How long the process had run when read (real ms). */
+  readonly wallMs: number;
+  /** Resident set size when read. */
+  readonly rssBytes: number;
+  /** Its peak resident set size. */
+  readonly peakRssBytes: number;
 }
 
 /** What a fleet reports when it stops. */
@@ -81,6 +107,10 @@ export interface FleetFinal {
   readonly faultedHosts: readonly number[];
   /** Propagation times of every learn (episodes only). */
   readonly propagation: HistogramData | null;
+  /** Each member's own table at the end, by index (null: it did not answer), when the fleet can read them. */
+  readonly views?: readonly (FleetView | null)[];
+  /** Each member process's usage at the end (or when killed), by index, when the fleet runs one per member. */
+  readonly usage?: readonly (MemberProcessUsage | null)[];
 }
 
 /** The members of a run. */
@@ -89,10 +119,22 @@ export interface Fleet {
   readonly size: number;
   /** Each member's private port (where the proxy delivers to it), by index; known after {@linkcode bind}. */
   readonly privatePorts: readonly number[];
+  /**
+   * The public ports the proxy must bind, by index, when the fleet chose them
+   * (free for UDP and TCP); known after {@linkcode bind}. Absent: the run chooses.
+   */
+  readonly publicPorts?: readonly number[];
+  /** Whether members use TCP on their port too (memberlist, Serf): the proxy then relays TCP. */
+  readonly tcp?: boolean;
   /** Starts the hosts and binds every member's private socket. */
   bind(): Promise<void>;
-  /** Starts every member: the run's clock starts at `startAbsMs`; members know each other by `publicIds`. */
-  begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): Promise<void>;
+  /**
+   * Starts every member: the run's clock starts at `startAbsMs`; members know
+   * each other by `publicIds`. A fleet whose members must first find each
+   * other (real programs joining a cluster) resolves to the later instant the
+   * clock starts instead, once they have.
+   */
+  begin(publicIds: readonly number[], startAbsMs: number, broadcastId?: number): Promise<void | number>;
   /** Kills, restarts, pauses or resumes one member. */
   control(member: number, action: FleetAction, cycle?: SlowCycle): Promise<number>;
   /** Stops all scheduled work; sockets keep receiving what is in flight. */

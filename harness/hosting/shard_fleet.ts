@@ -11,6 +11,7 @@
 import { Histogram, type HistogramData } from "../../lib/core/histogram.ts";
 import { type Channel, processChannel, RpcClient, workerChannel } from "../os/channel.ts";
 import { absNowMs } from "../os/clock.ts";
+import { SlowCycles } from "./slow_cycles.ts";
 import { PortInUseError } from "../net/udp_transport.ts";
 import type { Fleet, FleetAction, FleetFinal, FleetSink, FleetTotals, SlowCycle } from "./fleet.ts";
 import { FLEET_COUNTERS } from "./fleet.ts";
@@ -75,8 +76,8 @@ export class ShardFleet implements Fleet {
   readonly #layout: number[][];
   readonly #shards: Shard[] = [];
   readonly #stopped = new Set<number>();
-  /** Slow members' stop-and-go timers. */
-  readonly #slow = new Map<number, { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean }>();
+  /** Slow members' stop-and-go cycles. */
+  readonly #slow: SlowCycles;
   /** Set once the shards are told to stop: a shard that exits after its final answer is not a failure. */
   #ending = false;
 
@@ -84,6 +85,7 @@ export class ShardFleet implements Fleet {
   constructor(options: ShardFleetOptions) {
     this.#o = options;
     this.size = options.members;
+    this.#slow = new SlowCycles(options.speedup, (m, stop) => this.control(m, stop ? "pause" : "resume"));
     const processes = (options.hosting ?? "workers") === "processes";
     this.#layout = shardLayout(options.members, options.shards, processes ? [...new Set(options.paused ?? [])] : []);
   }
@@ -142,8 +144,8 @@ export class ShardFleet implements Fleet {
     const s = this.#layout.findIndex((list) => list.includes(member));
     if (s < 0) throw new RangeError(`no shard hosts member ${member}`);
     const shard = this.#shards[s]!;
-    if (action === "slow") return this.#startSlow(member, cycle!);
-    if (action === "fast") return await this.#stopSlow(member);
+    if (action === "slow") return this.#slow.start(member, cycle!);
+    if (action === "fast") return await this.#slow.stop(member);
     if (shard.child && (action === "pause" || action === "resume")) {
       // A process of its own: stop it for real.
       shard.child.kill(action === "pause" ? "SIGSTOP" : "SIGCONT");
@@ -180,40 +182,8 @@ export class ShardFleet implements Fleet {
     };
   }
 
-  /** Stops `member` for `stoppedFraction` of every interval until {@linkcode #stopSlow}. */
-  #startSlow(member: number, cycle: SlowCycle): number {
-    const intervalReal = cycle.intervalMs / this.#o.speedup;
-    const state: { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } = {
-      timer: undefined,
-      stopped: false,
-    };
-    this.#slow.set(member, state);
-    const step = () => {
-      if (this.#slow.get(member) !== state) return;
-      state.stopped = !state.stopped;
-      this.control(member, state.stopped ? "pause" : "resume").catch(() => {});
-      state.timer = setTimeout(
-        step,
-        (state.stopped ? cycle.stoppedFraction : 1 - cycle.stoppedFraction) * intervalReal,
-      );
-    };
-    step();
-    return absNowMs();
-  }
-
-  async #stopSlow(member: number): Promise<number> {
-    const state = this.#slow.get(member);
-    this.#slow.delete(member);
-    if (state) {
-      clearTimeout(state.timer);
-      if (state.stopped) await this.control(member, "resume");
-    }
-    return absNowMs();
-  }
-
   async terminate(): Promise<void> {
     this.#ending = true;
-    for (const state of this.#slow.values()) clearTimeout(state.timer);
     this.#slow.clear();
     await Promise.all(this.#shards.map((s) => s.channel.terminate()));
   }

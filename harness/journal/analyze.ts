@@ -26,6 +26,7 @@ import type {
   RunRecord,
 } from "../metrics/record.ts";
 import { remerges } from "../metrics/remerge.ts";
+import { processSummary, reconcileViews, type ViewReconciliation } from "../metrics/external.ts";
 import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
 import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult } from "../run/result.ts";
@@ -83,15 +84,16 @@ export function recordOf(j: Journal): RunRecord {
   const sc = j.header.scenario;
   const n = sc.members;
   const zero = () => new Array<number>(n).fill(0);
+  // Counts never collected read as zeros (the verdict says so); counts a fleet does not measure stay null.
   const t = j.fleet?.totals;
   const totals: MemberTotals = {
-    sentBytes: t?.sentBytes ?? zero(),
-    sentDatagrams: t?.sentDatagrams ?? zero(),
-    recvBytes: t?.recvBytes ?? zero(),
-    recvDatagrams: t?.recvDatagrams ?? zero(),
-    malformed: t?.malformed ?? zero(),
-    sendErrors: t?.sendErrors ?? zero(),
-    foreign: t?.foreign ?? zero(),
+    sentBytes: t ? t.sentBytes : zero(),
+    sentDatagrams: t ? t.sentDatagrams : zero(),
+    recvBytes: t ? t.recvBytes : zero(),
+    recvDatagrams: t ? t.recvDatagrams : zero(),
+    malformed: t ? t.malformed : zero(),
+    sendErrors: t ? t.sendErrors : zero(),
+    foreign: t ? t.foreign : zero(),
     kernelDrops: t?.kernelDrops ?? null,
   };
   const samples: BandwidthSample[][] = [];
@@ -129,6 +131,9 @@ export function recordOf(j: Journal): RunRecord {
     totals,
     samples,
     proxy: j.proxy?.counters ?? null,
+    proxyAtStart: j.start?.proxyAtStart ?? null,
+    views: j.fleet?.views ?? null,
+    processes: j.fleet?.usage ?? null,
     faithfulLatenessFraction: sc.faithfulLatenessFraction,
     noise: {
       mode: j.header.mode ?? "real",
@@ -159,6 +164,11 @@ export function recordOf(j: Journal): RunRecord {
       })),
     },
   };
+}
+
+/** The sum of a counter, or null when it was not measured. */
+function total(values: readonly number[] | null): number | null {
+  return values === null ? null : values.reduce((a, b) => a + b, 0);
 }
 
 /** Merges the hosts' episode records, keeps live sources' before the cutoff, in origin order. */
@@ -228,7 +238,8 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
   const perCrash = detectionPerCrash(record).map((c) => ({ ...c, address: addressOf.get(c.member) ?? "" }));
   const m = mistakes(record);
   const proxy = proxyReport(record);
-  const n = verdict(j, record, noise(record), proxy, m);
+  const views = reconcileViews(record);
+  const n = verdict(j, record, noise(record), proxy, m, views);
   const interrupted = j.end?.interrupted ?? false;
   const reason = j.end ? j.end.reason : "killed";
   const error = j.end ? j.end.error : "the run ended without finishing its journal (killed?)";
@@ -285,9 +296,11 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
     bandwidth: bandwidth(record),
     proxy,
     members: {
-      malformedDropped: record.totals.malformed.reduce((a, b) => a + b, 0),
-      sendErrors: record.totals.sendErrors.reduce((a, b) => a + b, 0),
+      malformedDropped: total(record.totals.malformed),
+      sendErrors: total(record.totals.sendErrors),
       detectorEvents: record.events.length,
+      views,
+      processes: processSummary(record),
     },
     noise: n,
     episodes: episodeSummary(j, episodes),
@@ -305,11 +318,19 @@ export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episod
  * storm. A run is faithful only when none of these and none of the noise
  * readings' reasons apply.
  */
-function verdict(j: Journal, record: RunRecord, n: Noise, proxy: ProxyReport | null, m: Mistakes): Noise {
+function verdict(
+  j: Journal,
+  record: RunRecord,
+  n: Noise,
+  proxy: ProxyReport | null,
+  m: Mistakes,
+  views: ViewReconciliation | null,
+): Noise {
   const reasons = [...n.reasons];
   if (!j.fleet) reasons.push("the members' final counts were not collected");
   if (!j.proxy) reasons.push("the proxy's counts were not collected");
-  if (proxy && !(proxy.sentReconciles && proxy.receivedReconciles && proxy.balances)) {
+  // A check that cannot be made (members' counts not measured: null) is not a failure.
+  if (proxy && (proxy.sentReconciles === false || proxy.receivedReconciles === false || !proxy.balances)) {
     const bad = proxy.mismatches.slice(0, 3).map((x) =>
       `member ${x.member} ${x.field} ${x.members} vs proxy ${x.proxy}`
     );
@@ -317,6 +338,14 @@ function verdict(j: Journal, record: RunRecord, n: Noise, proxy: ProxyReport | n
       `the proxy's books do not reconcile with the members' (${proxy.balances ? "" : "books unbalanced; "}${
         bad.join(", ")
       })`,
+    );
+  }
+  if (proxy?.tcp && !proxy.tcp.balances) reasons.push("the TCP relay's books do not balance");
+  if (views && views.disagreements.length > 0) {
+    const x = views.disagreements[0]!;
+    reasons.push(
+      `${views.checked - views.agree} members' final tables disagree with their events (member ${x.observer} has ` +
+        `${x.subject} ${x.table}, its events say ${x.events})`,
     );
   }
   const minutes = record.durationMs / 60_000;

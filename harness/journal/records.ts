@@ -12,7 +12,7 @@ import type { HistogramData } from "../../lib/core/histogram.ts";
 import type { DetectorEventKind } from "../../lib/core/detector.ts";
 import type { RuleSpec } from "../faults/impairments/rule.ts";
 import type { PartitionSpec } from "../faults/schedule.ts";
-import type { FleetTotals } from "../hosting/fleet.ts";
+import type { FleetTotals, FleetView, MemberProcessUsage } from "../hosting/fleet.ts";
 import type { MachineFacts, ProcessUsage, UdpSnmp } from "../os/readings.ts";
 import type { ProxyCounters } from "../proxy/books.ts";
 import type { Scenario } from "../scenario/mod.ts";
@@ -50,6 +50,11 @@ export interface StartLine {
   readonly members: readonly { readonly index: number; readonly public: string; readonly privatePort: number }[];
   /** The proxy's usage when the members started (null: in the harness's process). */
   readonly proxyUsage: ProcessUsage | null;
+  /**
+   * The proxy's counts when the run's clock started, when members talked
+   * before it (real programs finding each other): rates count from here.
+   */
+  readonly proxyAtStart?: ProxyCounters;
 }
 
 /** A fault as carried out, at the nominal time it took effect. */
@@ -112,6 +117,10 @@ export interface FleetLine {
   readonly latenessByHost: readonly (HistogramData | null)[];
   readonly faultedHosts: readonly number[];
   readonly propagation: HistogramData | null;
+  /** Each member's own table at the end (fleets of real programs). */
+  readonly views?: readonly (FleetView | null)[];
+  /** Each member process's CPU and memory (fleets of real programs). */
+  readonly usage?: readonly (MemberProcessUsage | null)[];
 }
 
 /** The proxy's final counts (without the per-link arrays). */

@@ -10,6 +10,8 @@ import { basicKind, phiKind } from "../../lib/basic/kind.ts";
 import type { MemberKind } from "../../lib/core/kind.ts";
 import { neighborKind } from "../../lib/neighbor/kind.ts";
 import { swimKind } from "../../lib/swim/kind.ts";
+import { memberlistKind } from "../external/memberlist_kind.ts";
+import { serfKind } from "../external/serf_kind.ts";
 
 /** Every kind, by the name scenarios use. Adding a detector adds one line here. */
 export const MEMBER_KINDS = {
@@ -17,6 +19,8 @@ export const MEMBER_KINDS = {
   phi: phiKind,
   swim: swimKind,
   neighbor: neighborKind,
+  memberlist: memberlistKind,
+  serf: serfKind,
 } as const;
 
 /** The names scenarios can give as `detector`. */
@@ -30,6 +34,11 @@ export function kindOf(name: string): MemberKind<unknown> {
   const kind = (MEMBER_KINDS as Record<string, unknown>)[name];
   if (!kind) throw new RangeError(`no member kind '${name}': expected one of ${DETECTOR_NAMES.join(", ")}`);
   return kind as unknown as MemberKind<unknown>;
+}
+
+/** Whether a kind's members are real programs hosted outside the harness (it has no `create`). */
+export function isExternal(name: string): boolean {
+  return kindOf(name).create === undefined;
 }
 
 /** The settings fields of every kind that has one (scenario field → kind). */

@@ -3,6 +3,11 @@
  * received per nominal second, against the budget B, over the whole run and
  * over the busiest window.
  *
+ * Members whose own counts are not measured (real programs) are measured at
+ * the proxy instead: what it received from each member's private port
+ * (`source: "proxy"`). The proxy's TCP relay, when on, adds the stream
+ * bytes per member (`tcp`).
+ *
  * @module
  */
 
@@ -14,8 +19,26 @@ import type { BandwidthSample, BudgetAccounting, RunRecord } from "./record.ts";
 /** IPv4 (20 bytes) + UDP (8 bytes) headers per datagram. */
 export const IPV4_UDP_HEADER_BYTES = 28;
 
+/** TCP stream bytes per member per nominal second, as the proxy's relay counted them. */
+export interface TcpBandwidth {
+  /** Bytes each member wrote into relayed connections, mean over members. */
+  readonly meanSentBytesPerSec: number;
+  /** The highest member's. */
+  readonly maxSentBytesPerSec: number;
+  /** Bytes relayed to each member, mean over members. */
+  readonly meanRecvBytesPerSec: number;
+  /** Connections opened per member per minute, mean (initiators identified). */
+  readonly connectionsPerMemberMinute: number;
+  /** UDP payload plus TCP bytes sent, mean over members. */
+  readonly meanTotalSentBytesPerSec: number;
+  /** Every member's TCP send rate, by member index. */
+  readonly perMemberSentBytesPerSec: readonly number[];
+}
+
 /** Bandwidth (metrics.md "Bandwidth"), per nominal second. */
 export interface Bandwidth {
+  /** Where the UDP figures come from: the members' own socket counts, or the proxy's when those are not measured. */
+  readonly source: "members" | "proxy";
   /** The budget B the run was configured with. */
   readonly budgetBytesPerSec: number;
   /** UDP payload handed to the socket, mean over members. */
@@ -26,8 +49,8 @@ export interface Bandwidth {
   readonly minBytesPerSec: number;
   /** Median member's payload rate. */
   readonly p50BytesPerSec: number;
-  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting. */
-  readonly meanEntryBytesPerSec: number;
+  /** Entry bytes only (payload minus the 8-byte message header): the paper's 8n accounting (null: not our wire format). */
+  readonly meanEntryBytesPerSec: number | null;
   /** With 28 bytes of IPv4/UDP header per datagram. */
   readonly meanWireBytesPerSec: number;
   /** Highest member's rate with IPv4/UDP headers. */
@@ -62,6 +85,54 @@ export interface Bandwidth {
   readonly meanDatagramsPerSec: number;
   /** Every member's payload rate, by member index (for plots and distributions). */
   readonly perMemberBytesPerSec: readonly number[];
+  /** TCP through the proxy's relay, or null when it relayed no TCP. */
+  readonly tcp?: TcpBandwidth | null;
+}
+
+/** Sent and received bytes and datagrams per member: the members' counts, else the proxy's, else zeros. */
+function udpCounts(record: RunRecord): {
+  source: Bandwidth["source"];
+  sentBytes: readonly number[];
+  sentDatagrams: readonly number[];
+  recvBytes: readonly number[];
+} {
+  const t = record.totals;
+  const p = record.proxy;
+  if (t.sentBytes && t.sentDatagrams && t.recvBytes) {
+    return { source: "members", sentBytes: t.sentBytes, sentDatagrams: t.sentDatagrams, recvBytes: t.recvBytes };
+  }
+  const zero = new Array<number>(record.members).fill(0);
+  if (!p) return { source: "proxy", sentBytes: zero, sentDatagrams: zero, recvBytes: zero };
+  // Counted from the clock's start: what members said while finding each other is not the run's.
+  const b = record.proxyAtStart;
+  const since = (now: readonly number[] | undefined, then: readonly number[] | undefined) =>
+    zero.map((_, i) => (now?.[i] ?? 0) - (then?.[i] ?? 0));
+  const plus = (x: readonly number[], y: readonly number[]) => x.map((v, i) => v + y[i]!);
+  return {
+    source: "proxy",
+    sentBytes: plus(since(p.fromMemberBytes, b?.fromMemberBytes), since(p.broadcastBytesFrom, b?.broadcastBytesFrom)),
+    sentDatagrams: plus(since(p.fromMember, b?.fromMember), since(p.broadcastFrom, b?.broadcastFrom)),
+    recvBytes: since(p.toMemberBytes, b?.toMemberBytes),
+  };
+}
+
+/** TCP bytes per member from the proxy's relay, or null. */
+export function tcpBandwidth(record: RunRecord, udpSentRates: readonly number[]): TcpBandwidth | null {
+  const tcp = record.proxy?.tcp;
+  if (!tcp) return null;
+  const seconds = record.durationMs / 1000;
+  // From the clock's start (see udpCounts).
+  const base = record.proxyAtStart?.tcp?.member;
+  const since = (k: "sentBytes" | "receivedBytes" | "opened") => tcp.member[k].map((v, i) => v - (base?.[k][i] ?? 0));
+  const sent = since("sentBytes").map((b) => b / seconds);
+  return {
+    meanSentBytesPerSec: mean(sent),
+    maxSentBytesPerSec: Math.max(0, ...sent),
+    meanRecvBytesPerSec: mean(since("receivedBytes").map((b) => b / seconds)),
+    connectionsPerMemberMinute: mean(since("opened")) / (seconds / 60),
+    meanTotalSentBytesPerSec: mean(sent.map((r, i) => r + (udpSentRates[i] ?? 0))),
+    perMemberSentBytesPerSec: sent,
+  };
 }
 
 /** One accounting's rates against the budget. */
@@ -93,7 +164,7 @@ const ACCOUNTINGS: readonly BudgetAccounting[] = ["entries", "payload", "wire"];
 /** Computes bandwidth from the sockets' byte counts. */
 export function bandwidth(record: RunRecord): Bandwidth {
   const seconds = record.durationMs / 1000;
-  const t = record.totals;
+  const t = udpCounts(record);
   const rates = t.sentBytes.map((b) => b / seconds);
   const wire = t.sentBytes.map((b, i) => (b + IPV4_UDP_HEADER_BYTES * t.sentDatagrams[i]!) / seconds);
   const recv = t.recvBytes.map((b) => b / seconds);
@@ -117,12 +188,13 @@ export function bandwidth(record: RunRecord): Bandwidth {
     .filter((r) => r !== null);
   const maxWindow = windowRates.length > 0 ? Math.max(...windowRates) : null;
   return {
+    source: t.source,
     budgetBytesPerSec: budget,
     meanBytesPerSec: mean(rates),
     maxBytesPerSec: Math.max(0, ...rates),
     minBytesPerSec: rates.length ? Math.min(...rates) : 0,
     p50BytesPerSec: quantile(rates, 0.5) ?? 0,
-    meanEntryBytesPerSec: byAccounting.entries.meanBytesPerSec,
+    meanEntryBytesPerSec: t.source === "proxy" ? null : byAccounting.entries.meanBytesPerSec,
     meanWireBytesPerSec: mean(wire),
     maxWireBytesPerSec: Math.max(0, ...wire),
     accounting,
@@ -138,6 +210,7 @@ export function bandwidth(record: RunRecord): Bandwidth {
     maxRecvBytesPerSec: Math.max(0, ...recv),
     meanDatagramsPerSec: mean(t.sentDatagrams.map((d) => d / seconds)),
     perMemberBytesPerSec: rates,
+    tcp: tcpBandwidth(record, rates),
   };
 }
 

@@ -44,10 +44,10 @@ export interface Noise {
   readonly machineRcvbufErrors: number;
   /** Delta of InErrors in /proc/net/snmp (includes RcvbufErrors). */
   readonly kernelInErrors: number;
-  /** Datagrams the proxy relayed that no member socket delivered. */
-  readonly undelivered: number;
-  /** Datagrams that reached members' private ports from outside the proxy (counted, dropped unread). */
-  readonly foreign: number;
+  /** Datagrams the proxy relayed that no member socket delivered (null: members' counts not measured). */
+  readonly undelivered: number | null;
+  /** Datagrams that reached members' private ports from outside the proxy (counted, dropped unread; null: not measured). */
+  readonly foreign: number | null;
   /** First nominal time a stats interval's lateness p99 passed the limit (the run was overloaded from then), or null. */
   readonly overloadedAtMs: number | null;
   /** CPU cores the harness process (with its workers) kept busy on average. */
@@ -132,9 +132,10 @@ export function noise(record: RunRecord): Noise {
   const s = all.summary();
   const limit = record.faithfulLatenessFraction * record.periodMs /
     record.speedup;
-  const delivered = sum(record.totals.recvDatagrams);
+  const received = record.totals.recvDatagrams;
+  const delivered = received === null ? null : sum(received);
   const relayed = record.proxy ? sum(record.proxy.toMember) : delivered;
-  const undelivered = Math.max(0, relayed - delivered);
+  const undelivered = delivered === null || relayed === null ? null : Math.max(0, relayed - delivered);
   const cores = r.cores;
   const harnessCores = r.harnessCpuMs === null ? null : r.harnessCpuMs / r.wallRealMs;
   const proxyCores = r.proxyCpuMs === null ? null : r.proxyCpuMs / r.wallRealMs;
@@ -159,13 +160,13 @@ export function noise(record: RunRecord): Noise {
         : `${kernelDrops} datagrams dropped by the kernel (RcvbufErrors, machine-wide)`,
     );
   }
-  if (undelivered > 0) {
+  if (undelivered !== null && undelivered > 0) {
     reasons.push(
       `${undelivered} relayed datagrams never reached a member socket`,
     );
   }
-  const foreign = sum(record.totals.foreign);
-  if (foreign > 0) {
+  const foreign = record.totals.foreign === null ? null : sum(record.totals.foreign);
+  if (foreign !== null && foreign > 0) {
     reasons.push(`${foreign} datagrams reached members from outside the proxy (foreign senders; dropped unread)`);
   }
   if (saturated) {
@@ -191,9 +192,10 @@ export function noise(record: RunRecord): Noise {
     proxyCpuCores: proxyCores,
     cores,
     cpuSaturated: saturated,
-    cpuUsPerRelayedDatagram: record.proxy && r.harnessCpuMs !== null && r.proxyCpuMs !== null && relayed > 0
-      ? ((r.harnessCpuMs + r.proxyCpuMs) * 1000) / relayed
-      : null,
+    cpuUsPerRelayedDatagram:
+      record.proxy && r.harnessCpuMs !== null && r.proxyCpuMs !== null && relayed !== null && relayed > 0
+        ? ((r.harnessCpuMs + r.proxyCpuMs) * 1000) / relayed
+        : null,
     harnessRssBytes: r.harnessRssBytes,
     harnessPeakRssBytes: r.harnessPeakRssBytes,
     proxyRssBytes: r.proxyRssBytes,
@@ -208,9 +210,10 @@ export function noise(record: RunRecord): Noise {
 
 /** A simulated run's noise: only undelivered and foreign datagrams apply; the rest read 0 or null. */
 function simulatedNoise(record: RunRecord): Noise {
-  const delivered = sum(record.totals.recvDatagrams);
+  // The simulator counts every datagram, so its counters are never null.
+  const delivered = sum(record.totals.recvDatagrams ?? []);
   const undelivered = Math.max(0, (record.proxy ? sum(record.proxy.toMember) : delivered) - delivered);
-  const foreign = sum(record.totals.foreign);
+  const foreign = sum(record.totals.foreign ?? []);
   const reasons: string[] = [];
   if (undelivered > 0) reasons.push(`${undelivered} relayed datagrams never reached a member`);
   if (foreign > 0) reasons.push(`${foreign} datagrams reached members from outside the simulated proxy`);

@@ -35,10 +35,10 @@ export interface ProxyReport {
   readonly measuredLoss: number;
   /** Per rule: what it did. */
   readonly rules: ProxyCounters["rules"];
-  /** Every member's sent datagrams equal what the proxy received from it. */
-  readonly sentReconciles: boolean;
-  /** Every member's received datagrams equal what the proxy delivered to it. */
-  readonly receivedReconciles: boolean;
+  /** Every member's sent datagrams equal what the proxy received from it (null: members' counts not measured). */
+  readonly sentReconciles: boolean | null;
+  /** Every member's received datagrams equal what the proxy delivered to it (null: not measured). */
+  readonly receivedReconciles: boolean | null;
   /**
    * The proxy's own books balance: every datagram received was black-holed,
    * partitioned, dropped or accepted, and every accepted copy was delivered,
@@ -47,6 +47,51 @@ export interface ProxyReport {
   readonly balances: boolean;
   /** Members whose counts disagree (up to 10 listed). */
   readonly mismatches: readonly { member: number; field: string; members: number; proxy: number }[];
+  /** The TCP relay's books, or null when it relayed no TCP. */
+  readonly tcp?: TcpReport | null;
+}
+
+/** The TCP relay's books, summed. */
+export interface TcpReport {
+  /** Connections accepted. */
+  readonly connections: number;
+  /** Accepted while faulted: never connected to the target. */
+  readonly parked: number;
+  /** Refused by a target whose port was closed. */
+  readonly refused: number;
+  /** Connections whose initiator was not identified. */
+  readonly unidentified: number;
+  /** Stream bytes read from members' ends. */
+  readonly bytesIn: number;
+  /** Of those, relayed. */
+  readonly relayedBytes: number;
+  /** Of those, withheld by a fault or lost to a failed write. */
+  readonly droppedBytes: number;
+  /** Ends of stream withheld by a fault. */
+  readonly finsWithheld: number;
+  /** Every connection's bytes balance (in = relayed + dropped, in flight while open). */
+  readonly balances: boolean;
+}
+
+function tcpReport(p: ProxyCounters): TcpReport | null {
+  const t = p.tcp;
+  if (!t) return null;
+  const u = t.unidentifiedBytes;
+  const bytesIn = sum(t.member.sentBytes) + u.sent;
+  const relayed = sum(t.member.relayedBytes) + u.relayed;
+  const dropped = sum(t.member.droppedBytes) + u.dropped;
+  return {
+    connections: t.connections,
+    parked: t.parked,
+    refused: t.refused,
+    unidentified: t.unidentified,
+    bytesIn,
+    relayedBytes: relayed,
+    droppedBytes: dropped,
+    finsWithheld: t.finsWithheld,
+    balances: t.unbalanced === 0 && bytesIn === relayed + dropped + t.inFlightBytes &&
+      sum(t.member.receivedBytes) + u.received === relayed,
+  };
 }
 
 /** Reconciles the proxy's counts with the members' and with themselves. */
@@ -54,28 +99,20 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
   const p = record.proxy;
   if (!p) return null;
   const mismatches: { member: number; field: string; members: number; proxy: number }[] = [];
-  let sentOk = true;
-  let recvOk = true;
+  const sent = record.totals.sentDatagrams;
+  const received = record.totals.recvDatagrams;
+  let sentOk: boolean | null = sent === null ? null : true;
+  let recvOk: boolean | null = received === null ? null : true;
   let balances = true;
   for (let m = 0; m < record.members; m++) {
     const fromMember = p.fromMember[m]! + (p.broadcastFrom?.[m] ?? 0);
-    if (record.totals.sentDatagrams[m] !== fromMember) {
+    if (sent && sent[m] !== fromMember) {
       sentOk = false;
-      mismatches.push({
-        member: m,
-        field: "sentDatagrams",
-        members: record.totals.sentDatagrams[m]!,
-        proxy: fromMember,
-      });
+      mismatches.push({ member: m, field: "sentDatagrams", members: sent[m]!, proxy: fromMember });
     }
-    if (record.totals.recvDatagrams[m] !== p.toMember[m]) {
+    if (received && received[m] !== p.toMember[m]) {
       recvOk = false;
-      mismatches.push({
-        member: m,
-        field: "recvDatagrams",
-        members: record.totals.recvDatagrams[m]!,
-        proxy: p.toMember[m]!,
-      });
+      mismatches.push({ member: m, field: "recvDatagrams", members: received[m]!, proxy: p.toMember[m]! });
     }
     const judged = p.lostFrom[m]! + p.blackholedFrom[m]! + p.deadFrom[m]! + p.partitionedFrom[m]! +
       p.acceptedFrom[m]!;
@@ -103,5 +140,6 @@ export function proxyReport(record: RunRecord): ProxyReport | null {
     receivedReconciles: recvOk,
     balances,
     mismatches: mismatches.slice(0, 10),
+    tcp: tcpReport(p),
   };
 }

@@ -13,6 +13,7 @@
 
 import type { HistogramData } from "../../lib/core/histogram.ts";
 import type { DetectorEventKind } from "../../lib/core/detector.ts";
+import type { FleetView, MemberProcessUsage } from "../hosting/fleet.ts";
 import type { ProxyCounters } from "../proxy/books.ts";
 
 /** One detector event as recorded by the coordinator. */
@@ -48,16 +49,20 @@ export interface PartitionInterval {
   readonly label: string;
 }
 
-/** Cumulative per-member counters, by global member index. */
+/**
+ * Cumulative per-member counters, by global member index; null where the
+ * fleet does not measure them (real programs: their own socket counts are
+ * not visible), so figures that need them say "not measured".
+ */
 export interface MemberTotals {
-  readonly sentBytes: readonly number[];
-  readonly sentDatagrams: readonly number[];
-  readonly recvBytes: readonly number[];
-  readonly recvDatagrams: readonly number[];
-  readonly malformed: readonly number[];
-  readonly sendErrors: readonly number[];
+  readonly sentBytes: readonly number[] | null;
+  readonly sentDatagrams: readonly number[] | null;
+  readonly recvBytes: readonly number[] | null;
+  readonly recvDatagrams: readonly number[] | null;
+  readonly malformed: readonly number[] | null;
+  readonly sendErrors: readonly number[] | null;
   /** Datagrams that reached a member's private port from outside the proxy (dropped unread). */
-  readonly foreign: readonly number[];
+  readonly foreign: readonly number[] | null;
   /** Datagrams the kernel dropped at each member's own socket (receive buffer full), or null when not measured. */
   readonly kernelDrops: readonly number[] | null;
 }
@@ -100,6 +105,12 @@ export interface RunRecord {
   /** Sample series, one per shard (each sample covers that shard's members). */
   readonly samples: readonly (readonly BandwidthSample[])[];
   readonly proxy: ProxyCounters | null;
+  /** The proxy's counts when the clock started (members that talked before it: real programs), else null. */
+  readonly proxyAtStart?: ProxyCounters | null;
+  /** Each member's own table at the end (fleets of real programs), by index; null when not read. */
+  readonly views?: readonly (FleetView | null)[] | null;
+  /** Each member process's CPU and memory (fleets of real programs), by index; null when not read. */
+  readonly processes?: readonly (MemberProcessUsage | null)[] | null;
   readonly noise: NoiseReadings;
   readonly faithfulLatenessFraction: number;
 }

@@ -9,4 +9,7 @@ export * from "./child.ts";
 export * from "./clock.ts";
 export * from "./deadline_queue.ts";
 export * from "./files.ts";
+export * from "./procfs.ts";
 export * from "./readings.ts";
+export * from "./socket_owner.ts";
+export * from "./tethered.ts";

@@ -66,6 +66,8 @@ export type ProxyCounters = { readonly [K in MemberCounter]: number[] } & {
   readonly rules: readonly RuleReport[];
   /** Per link, or null above the per-link limit. */
   readonly links: LinkCounters | null;
+  /** The TCP relay's books, or null (absent in older journals) when TCP is not relayed. */
+  readonly tcp?: TcpCounters | null;
 };
 
 const OUTCOME_COUNTER: Record<Exclude<Outcome, "accepted">, MemberCounter> = {
@@ -172,6 +174,145 @@ export class ProxyBooks {
       links: this.link && links
         ? Object.fromEntries(Object.entries(this.link).map(([k, v]) => [k, Array.from(v)])) as unknown as LinkCounters
         : null,
+    };
+  }
+}
+
+/** Per-member counters of the TCP relay, by member index: name → what it counts. */
+export const TCP_MEMBER_COUNTERS = {
+  opened: "connections member i opened through the relay (its process identified as the initiator)",
+  accepted: "connections the relay accepted on member j's public port, by j",
+  sentBytes: "stream bytes the relay read from member i's end of a connection",
+  relayedBytes: "of those, bytes written to the other end",
+  droppedBytes:
+    "of those, bytes withheld: an end black-holed, the receiver killed, a partition cut, or the write failed",
+  receivedBytes: "stream bytes the relay wrote to member j's end of a connection, by j",
+} as const;
+/** One of {@linkcode TCP_MEMBER_COUNTERS}' names. */
+export type TcpMemberCounter = keyof typeof TCP_MEMBER_COUNTERS;
+
+/** Bytes of one direction of one connection: what came in is relayed, dropped, or still in flight. */
+export interface StreamLedger {
+  /** Bytes read from the sending end. */
+  in: number;
+  /** Bytes written to the receiving end. */
+  relayed: number;
+  /** Bytes withheld (a fault) or lost to a failed write. */
+  dropped: number;
+}
+
+/** What the TCP relay did, per member and in total. */
+export interface TcpCounters {
+  /** Per-member counters. */
+  readonly member: { readonly [K in TcpMemberCounter]: number[] };
+  /** Connections accepted, all told. */
+  readonly connections: number;
+  /** Connections still open when counted. */
+  readonly open: number;
+  /** Accepted while the link to the target was faulted: never connected to it, nothing relayed. */
+  readonly parked: number;
+  /** The target's port refused the connection (its process gone): the initiator's connection was closed. */
+  readonly refused: number;
+  /** Connections whose initiator was not identified (its bytes are counted apart, below). */
+  readonly unidentified: number;
+  /** Bytes of unidentified initiators: sent by them, relayed or dropped of those, and received by them. */
+  readonly unidentifiedBytes: {
+    readonly sent: number;
+    readonly relayed: number;
+    readonly dropped: number;
+    readonly received: number;
+  };
+  /** Ends of stream (FIN) withheld because their direction was faulted. */
+  readonly finsWithheld: number;
+  /** Bytes read and not yet written (open connections). */
+  readonly inFlightBytes: number;
+  /** Closed connections whose bytes do not balance (in ≠ relayed + dropped, either direction): 0 when right. */
+  readonly unbalanced: number;
+}
+
+/** The running books of a TCP relay for `n` members. */
+export class TcpBooks {
+  /** Per-member counters. */
+  readonly member: { readonly [K in TcpMemberCounter]: Float64Array };
+  /** See {@linkcode TcpCounters}. */
+  connections = 0;
+  /** See {@linkcode TcpCounters}. */
+  parked = 0;
+  /** See {@linkcode TcpCounters}. */
+  refused = 0;
+  /** See {@linkcode TcpCounters}. */
+  unidentified = 0;
+  /** See {@linkcode TcpCounters}. */
+  finsWithheld = 0;
+  /** See {@linkcode TcpCounters}. */
+  unbalanced = 0;
+  readonly #unknown = { sent: 0, relayed: 0, dropped: 0, received: 0 };
+  readonly #open = new Set<readonly [StreamLedger, StreamLedger]>();
+
+  /** Books for `n` members. */
+  constructor(n: number) {
+    this.member = Object.fromEntries(
+      Object.keys(TCP_MEMBER_COUNTERS).map((k) => [k, new Float64Array(n)]),
+    ) as unknown as TcpBooks["member"];
+  }
+
+  /** Counts a connection accepted for `to`, opened by `from` (-1: not identified); returns its two ledgers. */
+  open(from: number, to: number): readonly [StreamLedger, StreamLedger] {
+    this.connections++;
+    this.member.accepted[to]!++;
+    if (from >= 0) this.member.opened[from]!++;
+    else this.unidentified++;
+    const ledgers = [{ in: 0, relayed: 0, dropped: 0 }, { in: 0, relayed: 0, dropped: 0 }] as const;
+    this.#open.add(ledgers);
+    return ledgers;
+  }
+
+  /** Counts `bytes` read from `from`'s end into `ledger`. */
+  read(ledger: StreamLedger, from: number, bytes: number): void {
+    ledger.in += bytes;
+    if (from >= 0) this.member.sentBytes[from]! += bytes;
+    else this.#unknown.sent += bytes;
+  }
+
+  /** Counts `bytes` of `from`'s written to `to`'s end. */
+  relayed(ledger: StreamLedger, from: number, to: number, bytes: number): void {
+    ledger.relayed += bytes;
+    if (from >= 0) this.member.relayedBytes[from]! += bytes;
+    else this.#unknown.relayed += bytes;
+    if (to >= 0) this.member.receivedBytes[to]! += bytes;
+    else this.#unknown.received += bytes;
+  }
+
+  /** Counts `bytes` of `from`'s withheld. */
+  dropped(ledger: StreamLedger, from: number, bytes: number): void {
+    ledger.dropped += bytes;
+    if (from >= 0) this.member.droppedBytes[from]! += bytes;
+    else this.#unknown.dropped += bytes;
+  }
+
+  /** Closes a connection's books: both directions must balance. */
+  close(ledgers: readonly [StreamLedger, StreamLedger]): void {
+    if (!this.#open.delete(ledgers)) return;
+    if (ledgers.some((l) => l.in !== l.relayed + l.dropped)) this.unbalanced++;
+  }
+
+  /** A snapshot (plain arrays). */
+  snapshot(): TcpCounters {
+    let inFlight = 0;
+    for (const pair of this.#open) for (const l of pair) inFlight += l.in - l.relayed - l.dropped;
+    return {
+      member: Object.fromEntries(Object.entries(this.member).map(([k, v]) => [k, Array.from(v)])) as {
+        [K in TcpMemberCounter]: number[];
+      },
+      connections: this.connections,
+      open: this.#open.size,
+      parked: this.parked,
+      refused: this.refused,
+      unidentified: this.unidentified,
+      unidentifiedBytes: { ...this.#unknown },
+      finsWithheld: this.finsWithheld,
+      inFlightBytes: inFlight,
+      unbalanced: this.unbalanced,
     };
   }
 }

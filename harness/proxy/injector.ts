@@ -33,6 +33,12 @@ export interface FaultInjector extends AsyncDisposable {
   removeRule(id: string): Promise<number>;
   /** Removes every fault (black holes, deaths, partitions, rules but the whole-run loss). */
   healAll(): Promise<number>;
+  /**
+   * The process id of each member hosted outside the harness, by index (null:
+   * no process now), so the TCP relay can tell which member opened a
+   * connection; sent again after every restart.
+   */
+  setMemberPids(pids: readonly (number | null)[]): Promise<void>;
   /** Every counter (`{ links: false }` leaves out the n² per-link arrays). */
   counters(options?: { links?: boolean }): Promise<ProxyCounters>;
   /** The relay's own CPU time and memory, or null when it shares the caller's process. */

@@ -7,4 +7,5 @@
 export * from "./books.ts";
 export * from "./injector.ts";
 export * from "./proxy_process.ts";
+export * from "./tcp_relay.ts";
 export * from "./udp_proxy.ts";

@@ -39,6 +39,9 @@ async function handle(r: any): Promise<Record<string, unknown>> {
       return { atMs: await requireProxy().removeRule(r.ruleId) };
     case "healAll":
       return { atMs: await requireProxy().healAll() };
+    case "setMemberPids":
+      await requireProxy().setMemberPids(r.pids);
+      return {};
     case "counters":
       return { counters: requireProxy().countersNow({ links: r.links !== false }) };
     case "usage":

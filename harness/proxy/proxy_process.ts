@@ -90,6 +90,10 @@ export class ProxyProcess implements FaultInjector {
     return this.#at({ op: "healAll" });
   }
 
+  async setMemberPids(pids: readonly (number | null)[]): Promise<void> {
+    await this.#call({ op: "setMemberPids", pids });
+  }
+
   async counters(options: { links?: boolean } = {}): Promise<ProxyCounters> {
     return (await this.#call<{ counters: ProxyCounters }>({ op: "counters", links: options.links !== false }))
       .counters;

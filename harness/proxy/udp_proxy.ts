@@ -14,6 +14,10 @@
  * The harness runs it in its own process (`proxy_process.ts`); tests may
  * run it inline. Both are a {@linkcode FaultInjector}.
  *
+ * With `tcp`, a {@linkcode TcpRelay} listens on the same public port numbers
+ * and relays TCP under the same fault state (`tcp_relay.ts`); everything
+ * TCP is in that module and the few lines marked "TCP" here.
+ *
  * @module
  */
 
@@ -29,6 +33,8 @@ import { readProcUdpDrops } from "../net/ffi_udp.ts";
 import { ProxyBooks, type ProxyCounters } from "./books.ts";
 import type { FaultInjector } from "./injector.ts";
 import type { ProcessUsage } from "../os/readings.ts";
+import { SocketOwners } from "../os/socket_owner.ts";
+import { TcpRelay } from "./tcp_relay.ts";
 
 /** Options of {@linkcode UdpProxy.start}. */
 export interface ProxyOptions {
@@ -60,6 +66,11 @@ export interface ProxyOptions {
   readonly broadcast?: boolean;
   /** Port for the broadcast address; 0 or omitted means any free port. */
   readonly broadcastPort?: number;
+  /**
+   * Relay TCP too, on the same public port numbers (members that use TCP on
+   * their port: memberlist, Serf). @default {false}
+   */
+  readonly tcp?: boolean;
 }
 
 interface Delayed {
@@ -86,6 +97,9 @@ export class UdpProxy implements FaultInjector {
   readonly broadcastPort: number;
   /** Public port of each member, by index. */
   readonly publicPorts: readonly number[];
+  // TCP: the relay (when on) and who owns which socket.
+  #tcp: TcpRelay | null = null;
+  readonly #owners = new SocketOwners();
 
   private constructor(
     options: ProxyOptions,
@@ -131,6 +145,20 @@ export class UdpProxy implements FaultInjector {
       throw error;
     }
     const proxy = new UdpProxy(options, faults, conns, broadcastConn);
+    // TCP: on the same port numbers, under the same fault state.
+    if (options.tcp) {
+      try {
+        proxy.#tcp = TcpRelay.start({
+          publicPorts: proxy.publicPorts,
+          memberPorts: options.memberPorts,
+          faults,
+          identify: (clientPort, serverPort) => proxy.#owners.identify(clientPort, serverPort),
+        });
+      } catch (error) {
+        for (const c of broadcastConn ? [...conns, broadcastConn] : conns) c.close();
+        throw error;
+      }
+    }
     for (let j = 0; j < conns.length; j++) proxy.#loops.push(proxy.#relay(j));
     if (broadcastConn) proxy.#loops.push(proxy.#fanOut(broadcastConn));
     return proxy;
@@ -174,16 +202,25 @@ export class UdpProxy implements FaultInjector {
     return this.#change(() => this.#faults.healAll());
   }
 
+  /** TCP: the process id of each member (null: none now), to tell who opened a connection. */
+  setMemberPids(pids: readonly (number | null)[]): Promise<void> {
+    this.#owners.setPids(pids);
+    return Promise.resolve();
+  }
+
   counters(options: { links?: boolean } = {}): Promise<ProxyCounters> {
     return Promise.resolve(this.countersNow(options));
   }
 
   /** {@linkcode counters}, synchronously (for the proxy process and tests). */
   countersNow(options: { links?: boolean } = {}): ProxyCounters {
-    return this.#books.snapshot(
-      { delayedPending: this.#delayed.size, rules: this.#faults.ruleReports(), kernelDrops: this.#kernelDrops() },
-      options.links !== false,
-    );
+    return {
+      ...this.#books.snapshot(
+        { delayedPending: this.#delayed.size, rules: this.#faults.ruleReports(), kernelDrops: this.#kernelDrops() },
+        options.links !== false,
+      ),
+      tcp: this.#tcp?.counters() ?? null,
+    };
   }
 
   /** The kernel's receive drops at each public port (from /proc/net/udp through libc), or null without FFI. */
@@ -214,7 +251,7 @@ export class UdpProxy implements FaultInjector {
         // already closed
       }
     }
-    await Promise.all(this.#loops);
+    await Promise.all([...this.#loops, this.#tcp?.close()]);
   }
 
   /** Closes the proxy (`await using`). */

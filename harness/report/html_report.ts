@@ -101,7 +101,7 @@ function runRows(r: RunResult): [string, string][] {
       `${r.proxy.relayed} relayed, ${r.proxy.lost} lost, ${r.proxy.blackholed} black-holed, ${
         r.proxy.partitioned ?? 0
       } partitioned; ` +
-      (r.proxy.balances !== false && r.proxy.sentReconciles && r.proxy.receivedReconciles
+      (r.proxy.balances !== false && r.proxy.sentReconciles !== false && r.proxy.receivedReconciles !== false
         ? "counts reconcile"
         : "counts do NOT reconcile"),
     ]);

@@ -122,11 +122,36 @@ export function renderSummary(r: RunResult, outDir: string): string {
     .map((a) => `${NAMES[a]} ${f1(acc[a].meanBytesPerSec)} (${acc[a].meanBudgetRatio.toFixed(3)}×)`);
   lines.push(
     dim("bytes/s  ") +
-      `${NAMES[b.accounting]} mean ${bold(f1(acc[b.accounting].meanBytesPerSec))} (${
-        b.meanBudgetRatio > 1 ? yellow(ratio) : green(ratio)
-      } of ${b.budgetBytesPerSec}) · max ${f1(acc[b.accounting].maxBytesPerSec)} · beside it: ${others.join(" · ")}`,
+      `${b.source === "proxy" ? "UDP at the proxy, " : ""}${NAMES[b.accounting]} mean ${
+        bold(f1(acc[b.accounting].meanBytesPerSec))
+      } (${b.meanBudgetRatio > 1 ? yellow(ratio) : green(ratio)} of ${b.budgetBytesPerSec}) · max ${
+        f1(acc[b.accounting].maxBytesPerSec)
+      } · beside it: ${others.join(" · ")}`,
   );
-  if (b.exceeded) {
+  if (b.tcp) {
+    lines.push(
+      dim("tcp      ") +
+        `sent mean ${bold(f1(b.tcp.meanSentBytesPerSec))} B/s (max ${f1(b.tcp.maxSentBytesPerSec)}) · received ${
+          f1(b.tcp.meanRecvBytesPerSec)
+        } · ${f1(b.tcp.connectionsPerMemberMinute)} connections per member-minute · UDP + TCP ${
+          f1(b.tcp.meanTotalSentBytesPerSec)
+        } B/s`,
+    );
+  }
+  const procs = r.members.processes;
+  if (procs) {
+    lines.push(
+      dim("members  ") +
+        `${procs.processes} processes · CPU ${pct(procs.cpuCoresMean)} of a core each (max ${
+          pct(procs.cpuCoresMax)
+        }) · RSS ${mb(procs.rssBytesMean)} each (max ${mb(procs.rssBytesMax)})` +
+        (r.members.views
+          ? ` · final tables ${r.members.views.agree}/${r.members.views.checked} agree with the events`
+          : ""),
+    );
+  }
+  // Real programs (bytes counted at the proxy) are not set by B: no budget verdict for them.
+  if (b.exceeded && b.source === "members") {
     lines.push(
       dim("         ") +
         yellow(`budget exceeded (counting ${b.accounting}) by ${b.membersOverBudget} member(s) over the whole run`) +
@@ -135,13 +160,16 @@ export function renderSummary(r: RunResult, outDir: string): string {
   }
   if (r.proxy) {
     const p = r.proxy;
-    const ok = p.sentReconciles && p.receivedReconciles && p.balances;
+    const ok = p.sentReconciles !== false && p.receivedReconciles !== false && p.balances;
     lines.push(
       dim("proxy    ") +
         `${p.relayed} relayed · ${p.lost} lost (${pct(p.measuredLoss)}) · ${p.blackholed} black-holed · ` +
         (p.partitioned > 0 ? `${p.partitioned} partitioned · ` : "") +
         (p.duplicated > 0 ? `${p.duplicated} duplicated · ` : "") +
-        (ok
+        (p.tcp ? `TCP ${p.tcp.connections} connections, ${p.tcp.droppedBytes} B withheld · ` : "") +
+        (ok && p.sentReconciles === null
+          ? green("books balance") + dim(" (members' own counts not measured)")
+          : ok
           ? green("counts reconcile with the members'")
           : red(`counts do not reconcile (${p.mismatches.length} mismatches)`)),
     );
@@ -183,7 +211,7 @@ export function renderSummary(r: RunResult, outDir: string): string {
             cores(n.proxyCpuCores)
           } proxy of ${n.cores} cores · ` +
           `RSS ${mb(n.harnessRssBytes)} + proxy ${mb(n.proxyRssBytes)}`) +
-      (r.members.malformedDropped > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
+      ((r.members.malformedDropped ?? 0) > 0 ? ` · ${r.members.malformedDropped} malformed datagrams dropped` : ""),
   );
   lines.push(
     dim("results  ") + `${outDir}/result.json · ${outDir}/events.jsonl`,

@@ -11,6 +11,7 @@ import type { Bandwidth } from "../metrics/bandwidth.ts";
 import type { CrashDetection, Spread } from "../metrics/detection.ts";
 import type { BroadcastReport, LevelBandwidth } from "../metrics/levels.ts";
 import type { Mistakes } from "../metrics/mistakes.ts";
+import type { ProcessSummary, ViewReconciliation } from "../metrics/external.ts";
 import type { Noise } from "../metrics/noise.ts";
 import type { ProxyReport } from "../metrics/proxy_report.ts";
 import type { Remerge } from "../metrics/remerge.ts";
@@ -149,9 +150,15 @@ export interface RunResult {
   readonly proxy: ProxyReport | null;
   /** Member-side counts. */
   readonly members: {
-    readonly malformedDropped: number;
-    readonly sendErrors: number;
+    /** Malformed datagrams members dropped (null: not measured, e.g. real programs). */
+    readonly malformedDropped: number | null;
+    /** Failed sends (null: not measured). */
+    readonly sendErrors: number | null;
     readonly detectorEvents: number;
+    /** Each member's own table at the end against its events (fleets of real programs), else null. */
+    readonly views?: ViewReconciliation | null;
+    /** CPU and memory per member process (fleets of real programs), else null. */
+    readonly processes?: ProcessSummary | null;
   };
   /** The noise floor and the faithfulness verdict. */
   readonly noise: Noise;

@@ -16,8 +16,8 @@
 import { DETECTOR_EVENT_KINDS } from "../../lib/core/detector.ts";
 import { formatMemberId, loopbackId } from "../../lib/core/member_id.ts";
 import type { Fleet, FleetSink } from "../hosting/fleet.ts";
-import { ShardFleet } from "../hosting/shard_fleet.ts";
 import { analyzeJournal } from "../journal/analyze.ts";
+import { fleetFor } from "../members/fleet_for.ts";
 import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { JOURNAL_VERSION } from "../journal/records.ts";
 import { JournalWriter } from "../journal/writer.ts";
@@ -203,26 +203,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     },
     onEpisodes: (records) => journal.write({ type: "episodes", records: [...records] }),
     onError: failFatal,
+    onPids: (pids) => void injector?.setMemberPids(pids).catch(() => {}),
   };
-  const fleet: Fleet = new ShardFleet({
-    members: sc.members,
-    shards: sc.shards,
-    hosting: sc.hosting,
-    paused: sc.faults.filter((f) => f.kind === "pause" || f.kind === "slow").map((f) =>
-      (f as { member: number }).member
-    ),
-    seed: sc.seed,
-    kind: sc.detector,
-    settings: sc.settings,
-    levels: sc.topology?.levels ?? null,
-    catastrophe: sc.catastrophe
-      ? { exponent: sc.catastrophe.exponent, reportAfterMs: sc.catastrophe.reportAfterMs }
-      : null,
-    speedup: sc.speedup,
-    basePort: sc.basePort,
-    episodes: sc.episodes,
-    sink,
-  });
+  const fleet: Fleet = fleetFor(sc, sink);
 
   try {
     progress("starting");
@@ -231,7 +214,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       blackholed: sc.failedMembers,
       rules: sc.impairments,
       memberPorts: fleet.privatePorts,
-      publicPorts: sc.basePort > 0 ? fleet.privatePorts.map((p) => p + sc.members) : [],
+      publicPorts: fleet.publicPorts ?? (sc.basePort > 0 ? fleet.privatePorts.map((p) => p + sc.members) : []),
+      tcp: fleet.tcp === true,
       ...(sc.basePort > 0 && sc.catastrophe ? { broadcastPort: sc.basePort + 2 * sc.members } : {}),
       seed: sc.seed,
       loss: sc.loss,
@@ -240,9 +224,17 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     const proxyUsage = await injector.usage();
     const publicIds = injector.publicPorts.map((port) => loopbackId(port));
-    const startAbs = absNowMs() + 100;
+    let startAbs = absNowMs() + 100;
     clock = new RunClock(startAbs, sc.speedup);
-    await fleet.begin(publicIds, startAbs, injector.broadcastPort > 0 ? loopbackId(injector.broadcastPort) : undefined);
+    const began = await fleet.begin(
+      publicIds,
+      startAbs,
+      injector.broadcastPort > 0 ? loopbackId(injector.broadcastPort) : undefined,
+    );
+    // Real programs start the clock once they have found each other: the schedule and the deadline move with it.
+    const startDelay = typeof began === "number" ? Math.max(0, began - startAbs) : 0;
+    if (startDelay > 0) clock = new RunClock(startAbs = began as number, sc.speedup);
+    const proxyAtStart = startDelay > 0 ? await injector.counters({ links: false }) : undefined;
     journal.write({
       type: "start",
       startAbsMs: startAbs,
@@ -252,6 +244,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         privatePort: fleet.privatePorts[i]!,
       })),
       proxyUsage,
+      ...(proxyAtStart ? { proxyAtStart } : {}),
     });
     for (const member of sc.failedMembers) {
       down.add(member);
@@ -296,7 +289,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     });
     const ended = new Promise<"end" | "deadline">((resolve) => {
       timeline.push(clock!.toAbs(totalMs), () => resolve("end"));
-      timeline.push(wallStart + (options.deadlineMs ?? runDeadlineMs(sc)), () => resolve("deadline"));
+      timeline.push(wallStart + startDelay + (options.deadlineMs ?? runDeadlineMs(sc)), () => resolve("deadline"));
     });
     const how = await Promise.race([
       ended,

@@ -206,6 +206,19 @@ export function resolveScenario(input: unknown): Scenario {
       }
     }
   }
+  if (!kind.timeCompressible && s.speedup !== 1) {
+    throw new ScenarioError(
+      "speedup",
+      `'speedup' must be 1 for detector "${s.detector}" (real programs run in real time): current value is ${s.speedup}`,
+    );
+  }
+  if (kind.create === undefined && s.failed > 0) {
+    throw new ScenarioError(
+      "failed",
+      `'failed' must be 0 for detector "${s.detector}": a real program black-holed before the start cannot join ` +
+        `(crash it at a time instead): current value is ${s.failed}`,
+    );
+  }
   const failedMembers = Array.from({ length: Math.min(s.failed, s.members) }, (_, i) => s.members - s.failed + i);
   const faults = canonicalFaults(s, gossip);
   checkMembers(s, faults, failedMembers);

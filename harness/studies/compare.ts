@@ -29,7 +29,7 @@ import { runScenario } from "../run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 import { kindSettingsInput } from "./_kind_settings.ts";
 import { comparisonMarkdown, infectionChart } from "./compare_render.ts";
-import { applyVariant, type Comparable } from "./compare_variants.ts";
+import { applyVariant, type Comparable, externalVariants } from "./compare_variants.ts";
 import { infectionOf, type InfectionSummary } from "./infection.ts";
 
 /** One row of the comparison. */
@@ -58,6 +58,8 @@ export interface ComparisonRow {
   readonly bytesPerSec: number;
   /** With IPv4/UDP headers. */
   readonly wireBytesPerSec: number;
+  /** TCP stream bytes per member per second through the proxy's relay (real programs), else null. */
+  readonly tcpBytesPerSec: number | null;
   /** Pilot run's bytes per member per second when the period was scaled to the budget, else null. */
   readonly pilotBytesPerSec: number | null;
   /** What the variant's own model says about detection. */
@@ -99,6 +101,7 @@ function failedRow(variant: Comparable, detector: string, error: string, outDir:
     mistakesPerPairHour: 0,
     bytesPerSec: 0,
     wireBytesPerSec: 0,
+    tcpBytesPerSec: null,
     pilotBytesPerSec: null,
     model: `not run: ${error}`,
     infection: null,
@@ -145,6 +148,18 @@ export async function runComparison(
   variants: readonly Comparable[],
   options: ComparisonOptions,
 ): Promise<ComparisonRow[]> {
+  const external = externalVariants(variants);
+  if (external.length > 0) {
+    if (options.equalBudget) {
+      throw new RangeError(
+        `equal-budget comparisons scale periods in time-compressed pilots; ${
+          external.join(" and ")
+        } run in real time only`,
+      );
+    }
+    // Real programs run in real time: so does every variant of the comparison, for like with like.
+    input = { ...input, speedup: 1 };
+  }
   const rows: ComparisonRow[] = [];
   for (const variant of variants) {
     let variantInput = applyVariant(input, variant);
@@ -180,6 +195,7 @@ export async function runComparison(
       mistakesPerPairHour: r.mistakes.perPairHour,
       bytesPerSec: r.bandwidth.meanBytesPerSec,
       wireBytesPerSec: r.bandwidth.meanWireBytesPerSec,
+      tcpBytesPerSec: r.bandwidth.tcp?.meanSentBytesPerSec ?? null,
       pilotBytesPerSec,
       model: modelOf(r),
       infection: infectionOf(r),

@@ -30,6 +30,21 @@ export function comparisonMarkdown(name: string, rows: readonly ComparisonRow[],
     ),
     "",
   ];
+  if (rows.some((r) => r.tcpBytesPerSec !== null)) {
+    lines.push(
+      "Real programs (memberlist, Serf) are counted at the proxy; they also use TCP on their port (joins, " +
+        "push-pull, fallback pings):",
+      "",
+      "| variant | UDP B/s/member | TCP B/s/member | UDP + TCP |",
+      "| --- | --- | --- | --- |",
+      ...rows.filter((r) => r.tcpBytesPerSec !== null).map((r) =>
+        `| ${r.variant} | ${r.bytesPerSec.toFixed(1)} | ${r.tcpBytesPerSec!.toFixed(1)} | ${
+          (r.bytesPerSec + r.tcpBytesPerSec!).toFixed(1)
+        } |`
+      ),
+      "",
+    );
+  }
   if (rows.some((r) => r.infection)) {
     lines.push(
       "## Infection (gossip periods from a heartbeat's origin)",

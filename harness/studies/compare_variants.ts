@@ -5,11 +5,15 @@
  * (push, pull, push-pull, digest, topology-aware, multi-level), or
  * catastrophe recovery on or off.
  *
+ * Real programs (memberlist, Serf) are detector variants too, from the
+ * registry; they run in real time only, so a comparison that includes one
+ * runs every variant at speed-up 1 and cannot scale periods to a budget.
+ *
  * @module
  */
 
 import type { MemberKind } from "../../lib/core/kind.ts";
-import { MEMBER_KINDS } from "../members/registry.ts";
+import { isExternal, MEMBER_KINDS } from "../members/registry.ts";
 import type { ScenarioInput } from "../scenario/mod.ts";
 import { kindSettingsInput } from "./_kind_settings.ts";
 
@@ -18,6 +22,10 @@ export const DETECTOR_VARIANTS: readonly string[] = Object.values(MEMBER_KINDS).
   k.name,
   ...Object.keys((k as { variants?: object }).variants ?? {}),
 ]);
+/** The variants a comparison runs when none are named: every detector hosted by the harness (real programs are named). */
+export const DEFAULT_VARIANTS: readonly string[] = Object.values(MEMBER_KINDS)
+  .filter((k) => !isExternal(k.name))
+  .flatMap((k) => [k.name, ...Object.keys((k as { variants?: object }).variants ?? {})]);
 /** The basic detector's dissemination styles and target choices. */
 export const DISSEMINATION_VARIANTS = ["push", "pull", "push-pull", "digest", "topology-aware", "multi-level"] as const;
 /** Catastrophe recovery off and on. */
@@ -39,6 +47,14 @@ function detectorVariant(
     if (v) return { kind: k, settings: v };
   }
   return null;
+}
+
+/** The variants among `variants` whose members are real programs (run in real time only). */
+export function externalVariants(variants: readonly Comparable[]): Comparable[] {
+  return variants.filter((v) => {
+    const chosen = detectorVariant(v);
+    return chosen !== null && chosen.kind.create === undefined;
+  });
 }
 
 /** The scenario a variant runs: `input` with the variant's settings applied. */

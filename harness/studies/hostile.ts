@@ -183,9 +183,10 @@ export async function runHostile(options: HostileOptions): Promise<HostileReport
     seconds: 0,
   };
 
-  const foreign = hostile.noise.foreign;
+  // Harness-hosted members always count foreign datagrams; null (not measured) counts as none seen.
+  const foreign = hostile.noise.foreign ?? 0;
   const unknownSource = hostile.proxy?.unknownSource ?? 0;
-  const malformed = hostile.members.malformedDropped;
+  const malformed = hostile.members.malformedDropped ?? 0;
   // Counts may fall short only by what the kernel dropped (RcvbufErrors over the run, machine-wide).
   const drops = hostile.noise.kernelDrops;
   const accounted = (counted: number, sentTo: number) => counted <= sentTo && counted >= sentTo - drops;

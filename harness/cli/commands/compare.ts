@@ -8,7 +8,13 @@
 import type { Command } from "@commander-js/extra-typings";
 import { dim, red } from "@std/fmt/colors";
 import { runComparison } from "../../studies/compare.ts";
-import { applyVariant, COMPARABLE, type Comparable, DETECTOR_VARIANTS } from "../../studies/compare_variants.ts";
+import {
+  applyVariant,
+  COMPARABLE,
+  type Comparable,
+  DEFAULT_VARIANTS,
+  externalVariants,
+} from "../../studies/compare_variants.ts";
 import { resolveScenario, ScenarioError } from "../../scenario/mod.ts";
 import { toTable } from "../../studies/model_table.ts";
 
@@ -28,11 +34,12 @@ export function register(program: Command, ctx: CliContext): void {
   program.command("compare")
     .description(
       "run one scenario once per variant (same group, faults and seed) and print them side by side: detectors " +
-        "(basic, swim, lifeguard, phi, neighbor), gossip styles (push, pull, push-pull, digest, topology-aware, " +
+        "(basic, swim, lifeguard, phi, neighbor; real memberlist and serf, which make every variant run in real " +
+        "time), gossip styles (push, pull, push-pull, digest, topology-aware, " +
         "multi-level) or catastrophe recovery (broadcast, no-broadcast)",
     )
     .argument("<scenario>", `built-in scenario name or a scenario .json file`)
-    .option("--variants <list>", `comma list of ${COMPARABLE.join(", ")}`, DETECTOR_VARIANTS.join(","))
+    .option("--variants <list>", `comma list of ${COMPARABLE.join(", ")}`, DEFAULT_VARIANTS.join(","))
     .option("--detectors <list>", "alias of --variants")
     .option("--equal-budget", "scale SWIM's, Lifeguard's and the neighbour detector's periods to spend B (pilot run)")
     .option("-n, --members <n>", "members in the group (2-8187)", integer(2, 8187))
@@ -50,6 +57,20 @@ export function register(program: Command, ctx: CliContext): void {
       if (bad.length > 0) {
         throw new UsageError(`${flag}: unknown ${bad.join(", ")}; expected ${COMPARABLE.join(", ")}`);
       }
+      const external = externalVariants(variants as Comparable[]);
+      const they = `${external.join(" and ")} ${external.length === 1 ? "runs" : "run"}`;
+      if (external.length > 0 && opts.speedup !== undefined && opts.speedup !== 1) {
+        throw new UsageError(
+          `--speedup: ${they} in real time only, so a comparison with it runs every variant at ` +
+            `speed-up 1: current value is ${opts.speedup}`,
+        );
+      }
+      if (external.length > 0 && opts.equalBudget) {
+        throw new UsageError(
+          `--equal-budget: ${they} in real time only, and budget pilots need time compression; ` +
+            "compare without --equal-budget",
+        );
+      }
       const input = {
         ...(await loadScenario(name)),
         ...(opts.members !== undefined ? { members: opts.members } : {}),
@@ -57,6 +78,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(opts.speedup !== undefined ? { speedup: opts.speedup } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.episodes ? { measureEpisodes: true } : {}),
+        ...(external.length > 0 ? { speedup: 1 } : {}),
       };
       for (const v of variants) {
         try {
@@ -86,6 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
             "full (s)": r.fullMs === null ? null : r.fullMs / 1000,
             mistakes: r.mistakes,
             "B/s/member": r.bytesPerSec,
+            ...(rows.some((x) => x.tcpBytesPerSec !== null) ? { "TCP B/s": r.tcpBytesPerSec } : {}),
             "to 99% (periods)": r.infection?.p99Periods ?? null,
             "re-merged": r.remerge ? `${r.remerge.remerged}/${r.remerge.pairs}` : null,
           }))).trimEnd(),

@@ -1,0 +1,115 @@
+/**
+ * Reading `/proc` through libc. Deno's file API opens `/proc/net/*` and
+ * other processes' `/proc/<pid>/*` only with `--allow-all`; the harness and
+ * its proxy process run with `--allow-ffi` instead, so these few reads go
+ * through `open`/`read`/`readlink` directly. Linux only; every function
+ * answers null (or nothing) when the file is not there or not readable.
+ *
+ * The library is opened for each call and closed before it returns (the
+ * calls are rare: a connection accepted, a usage reading), so nothing stays
+ * open for Deno's resource sanitizer to see.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const O_RDONLY_CLOEXEC = 0o2000000;
+const encoder = new TextEncoder();
+const cString = (s: string) => encoder.encode(s + "\0");
+
+function withLibc<T>(use: (libc: Libc) => T): T {
+  const library = Deno.dlopen("libc.so.6", SYMBOLS);
+  try {
+    return use(library.symbols);
+  } finally {
+    library.close();
+  }
+}
+
+function readWith(libc: Libc, path: string): string | null {
+  const fd = libc.open(cString(path), O_RDONLY_CLOEXEC);
+  if (fd < 0) return null;
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const chunk = new Uint8Array(65536);
+      const n = libc.read(fd, chunk, BigInt(chunk.length));
+      if (n < 0) return null;
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+    }
+  } finally {
+    libc.close(fd);
+  }
+  const decoder = new TextDecoder();
+  return chunks.map((c, i) => decoder.decode(c, { stream: i < chunks.length - 1 })).join("");
+}
+
+function linkWith(libc: Libc, path: string, buffer: Uint8Array): string | null {
+  const n = libc.readlink(cString(path), buffer, BigInt(buffer.length));
+  return n < 0 ? null : new TextDecoder().decode(buffer.subarray(0, n));
+}
+
+/** The text of a `/proc` file (e.g. `/proc/net/tcp`), or null. */
+export function readProcFile(path: string): string | null {
+  return withLibc((libc) => readWith(libc, path));
+}
+
+/**
+ * What each open file descriptor of process `pid` points to (`socket:[123]`,
+ * `pipe:[45]`, a path), as `/proc/<pid>/fd/<n>` links; empty when the
+ * process is gone or not ours. The descriptors tried are those below the
+ * process's descriptor table size (`FDSize` in its status).
+ */
+export function processFdTargets(pid: number): string[] {
+  return withLibc((libc) => {
+    const status = readWith(libc, `/proc/${pid}/status`);
+    const size = Number(/^FDSize:\s+(\d+)/m.exec(status ?? "")?.[1] ?? 0);
+    const buffer = new Uint8Array(256);
+    const targets: string[] = [];
+    for (let fd = 0; fd < size; fd++) {
+      const target = linkWith(libc, `/proc/${pid}/fd/${fd}`, buffer);
+      if (target !== null) targets.push(target);
+    }
+    return targets;
+  });
+}
+
+/** CPU time and memory of another process, from `/proc/<pid>/stat` and `/proc/<pid>/status`. */
+export interface ProcUsage {
+  /** User + system CPU time since it started (ms). */
+  readonly cpuMs: number;
+  /** Resident set size now (VmRSS). */
+  readonly rssBytes: number;
+  /** Peak resident set size (VmHWM). */
+  readonly peakRssBytes: number;
+}
+
+/** The usage of process `pid`, or null when it is gone (a zombie has no memory left to read). */
+export function processUsage(pid: number, ticksPerSecond = 100): ProcUsage | null {
+  return withLibc((libc) => {
+    const stat = readWith(libc, `/proc/${pid}/stat`);
+    const status = readWith(libc, `/proc/${pid}/status`);
+    if (stat === null || status === null) return null;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    const rss = kb("VmRSS");
+    if (!Number.isFinite(rss)) return null;
+    return {
+      cpuMs: ((utime + stime) * 1000) / ticksPerSecond,
+      rssBytes: rss * 1024,
+      peakRssBytes: (Number.isFinite(kb("VmHWM")) ? kb("VmHWM") : rss) * 1024,
+    };
+  });
+}

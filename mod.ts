@@ -54,3 +54,61 @@ export type { Fleet } from "./harness/hosting/fleet.ts";
 export type { FaultInjector } from "./harness/proxy/injector.ts";
 export { type ProxyOptions, UdpProxy } from "./harness/proxy/udp_proxy.ts";
 export { ProxyProcess } from "./harness/proxy/proxy_process.ts";
+
+// Types the API above refers to.
+export type { DecodeErrorReason } from "./lib/core/wire.ts";
+export type { KindContext, SettingsSchema } from "./lib/core/kind.ts";
+export { DETECTOR_EVENT_KINDS } from "./lib/core/detector.ts";
+export type { BasicGossipOptions } from "./lib/basic/options.ts";
+export type { SwimProtocolOptions } from "./lib/swim/options.ts";
+export type { NeighborOptions } from "./lib/neighbor/detector.ts";
+export type { SimulateOptions, SimulateResult } from "./lib/sim/simulate.ts";
+export type { MachineFacts, ProcessUsage } from "./harness/os/readings.ts";
+export type { Cut } from "./harness/faults/partitions.ts";
+export type { ProxyCounters } from "./harness/proxy/books.ts";
+export type { RuleSpec } from "./harness/faults/impairments/rule.ts";
+export type { MemberLevels } from "./harness/hosting/shard_protocol.ts";
+export type { Hosting } from "./harness/hosting/shard_fleet.ts";
+export type { Action, Fault, PartitionSpec } from "./harness/faults/schedule.ts";
+export type { DetectorName } from "./harness/members/registry.ts";
+export type { Remerge } from "./harness/metrics/remerge.ts";
+export type { ProxyReport } from "./harness/metrics/proxy_report.ts";
+export type { Noise } from "./harness/metrics/noise.ts";
+export type { Mistakes } from "./harness/metrics/mistakes.ts";
+export type { BroadcastReport, LevelBandwidth } from "./harness/metrics/levels.ts";
+export type { EpisodeSummary } from "./harness/run/result.ts";
+export type { CrashDetection, Spread } from "./harness/metrics/detection.ts";
+export type { EpisodeRecord } from "./harness/metrics/episodes.ts";
+export type { PhiOptions } from "./lib/basic/phi.ts";
+export { DISSEMINATION_STYLES, type DisseminationStyle } from "./lib/basic/options.ts";
+export type { Topology } from "./lib/basic/topology.ts";
+export type { CatastropheOptions } from "./lib/basic/catastrophe.ts";
+export type { NeighborSettings } from "./lib/neighbor/options.ts";
+export type { SimEvent } from "./lib/sim/simulate.ts";
+export type { Interval } from "./lib/core/stats.ts";
+export type { HistogramData } from "./lib/core/histogram.ts";
+export {
+  LINK_COUNTERS,
+  type LinkCounter,
+  type LinkCounters,
+  MEMBER_COUNTERS,
+  type MemberCounter,
+  TCP_MEMBER_COUNTERS,
+  type TcpCounters,
+  type TcpMemberCounter,
+} from "./harness/proxy/books.ts";
+export type { RuleReport } from "./harness/faults/state.ts";
+export type { RuleCounters } from "./harness/faults/impairments/rule.ts";
+export type { TcpReport } from "./harness/metrics/proxy_report.ts";
+export type { BudgetAccounting, DownInterval, NoiseInterval, ProcessReading } from "./harness/metrics/record.ts";
+export type { AccountedRate, Bandwidth, TcpBandwidth } from "./harness/metrics/bandwidth.ts";
+export {
+  FLEET_COUNTERS,
+  type FleetAction,
+  type FleetCounter,
+  type FleetFinal,
+  type FleetTotals,
+  type FleetView,
+  type MemberProcessUsage,
+  type SlowCycle,
+} from "./harness/hosting/fleet.ts";

@@ -129,10 +129,15 @@ export interface NoiseInterval {
 
 /** One reading of the processes' memory and CPU (nominal time; bytes; CPU ms since each process started). */
 export interface ProcessReading {
+  /** When it was read (nominal ms since the run's start). */
   readonly atMs: number;
+  /** The harness's resident set (bytes). */
   readonly harnessRssBytes: number;
+  /** The harness's CPU since it started (ms). */
   readonly harnessCpuMs: number;
+  /** The proxy's resident set (bytes), or null when the proxy runs inside the harness. */
   readonly proxyRssBytes: number | null;
+  /** The proxy's CPU since it started (ms), or null when the proxy runs inside the harness. */
   readonly proxyCpuMs: number | null;
 }
 

@@ -186,7 +186,13 @@ function kindFields(): KindFields {
 /** The whole scenario schema: strict (unknown fields are errors), defaults filled on parse. */
 export const scenarioSchema = z.strictObject({ ...baseShape, ...kindFields() });
 
-/** A scenario as written in a file (every field but `name` and `duration` optional). */
+/**
+ * A scenario as written in a file (every field but `name` and `duration`
+ * optional): the input of the scenario schema, derived from it, so its
+ * fields are listed in README.md's scenario reference rather than here.
+ *
+ * @ignore
+ */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 /** A scenario after parsing: defaults filled, not yet resolved against the group. */
 export type ParsedScenario = z.output<typeof scenarioSchema>;

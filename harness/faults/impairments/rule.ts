@@ -37,7 +37,12 @@ export const ruleSpecSchema = z.strictObject({
   /** The impairment. */
   impairment: impairmentSpecSchema,
 });
-/** A rule as written in a scenario or sent to a running proxy. */
+/**
+ * A rule as written in a scenario or sent to a running proxy (the input of
+ * the rule schema; the scenario reference in README.md lists its fields).
+ *
+ * @ignore
+ */
 export type RuleSpec = z.input<typeof ruleSpecSchema>;
 
 /** What a rule did. */

@@ -68,7 +68,6 @@ import {
   EPOLL_CTL_DEL,
   EPOLL_EVENT_SIZE,
   EPOLLIN,
-  errnoName,
   errnoReader,
   IOVEC_SIZE,
   type Libc,
@@ -83,7 +82,6 @@ import {
   MSG_NAME,
   MSG_NAMELEN,
   MSG_TRUNC,
-  readFileViaLibc,
   releaseLibc,
   SO_RCVBUF,
   SO_RXQ_OVFL,
@@ -93,167 +91,22 @@ import {
   SOCKADDR_IN_SIZE,
   SOL_SOCKET,
 } from "./_libc.ts";
-import { loopbackId, type MemberId, memberPort } from "../../lib/core/member_id.ts";
-import type { PacketHandler, Transport } from "./transport.ts";
 import { PortInUseError } from "./udp_transport.ts";
+import { SocketError } from "./socket_error.ts";
+import type {
+  DatagramHandler,
+  Reactor,
+  SendErrorHandler,
+  SocketHandler,
+  UdpSocketSetOptions,
+} from "./socket_set_options.ts";
+import type { SocketSetStats, SocketStats } from "./socket_set_stats.ts";
 
-/** Options of {@linkcode UdpSocketSet.open}. */
-export interface UdpSocketSetOptions {
-  /** Datagrams per `recvmmsg` call. @default {64} */
-  readonly recvBatch?: number;
-  /** Largest datagram received whole; longer ones are counted in `truncated` and dropped. @default {65536} */
-  readonly maxDatagram?: number;
-  /** Datagrams queued before a send flush is forced. @default {256} */
-  readonly sendSlots?: number;
-  /** Bytes of queued payload before a send flush is forced (at least `maxDatagram`). @default {1048576} */
-  readonly sendArenaBytes?: number;
-  /** Events per `epoll_wait`. @default {256} */
-  readonly maxEvents?: number;
-  /** `SO_RCVBUF` for every socket (the kernel doubles it, capped by `net.core.rmem_max`); 0 keeps the default. @default {0} */
-  readonly rcvbufBytes?: number;
-  /** Set `SO_RXQ_OVFL` to learn each socket's kernel drop count from received datagrams. @default {true} */
-  readonly rxqOverflow?: boolean;
-  /** Datagrams read from one socket per wakeup before moving on (fairness). @default {256} */
-  readonly maxPerSocketDrain?: number;
-  /**
-   * Coalescing under load (µs; 0 turns it off). Each `epoll_wait` that
-   * blocks costs a round trip through Deno's blocking thread pool (about
-   * 5-10 µs of CPU, two thread wakeups). When wakeups come less than
-   * `4 × coalesceUs` apart, the set stops blocking in `epoll_wait`: it
-   * sleeps `coalesceUs` on the pool, then polls every socket synchronously
-   * (timeout 0) and drains what came meanwhile, until a poll finds nothing.
-   * So a busy set pays one pool round trip per `coalesceUs` instead of per
-   * datagram, and each datagram waits at most `coalesceUs` more. @default {0}
-   */
-  readonly coalesceUs?: number;
-  /**
-   * After dispatching what one wait returned, poll again synchronously
-   * (timeout 0) while that finds more (datagrams that arrived during the
-   * dispatch), for up to this long (µs) before yielding to the event loop.
-   * Each hit saves a pool round trip; timers and other I/O wait at most this
-   * long (plus one round). 0 turns it off. @default {1000}
-   */
-  readonly repollBudgetUs?: number;
-  /**
-   * Runs the set as its thread's reactor: instead of waiting for readiness
-   * on Deno's thread pool (a round trip through another thread per wait,
-   * which costs more CPU in context switches than the datagram itself at
-   * low rates), it waits in `epoll_wait` on its own thread, with a timeout
-   * until the owner's next timer deadline, runs those timers itself, and
-   * yields to the event loop every `sliceMs` (so messages and other timers
-   * still run, at most that late). For a thread that hosts only this set's
-   * sockets and their timers (a shard, the proxy). Absent: the pool mode.
-   */
-  readonly reactor?: Reactor;
-  /**
-   * Called at flush for every queued datagram the kernel refused (after it
-   * was counted in `sendDropped` or `sendErrors`), with the sending socket,
-   * the destination port and the errno: exact per-datagram accounting
-   * without a promise per send (e.g. a proxy counting delivered copies per
-   * destination).
-   */
-  readonly onSendError?: SendErrorHandler;
-}
-
-/** Timers a reactor-mode set runs (see {@linkcode UdpSocketSetOptions.reactor}). */
-export interface Reactor {
-  /** The owner's next timer deadline (epoch ms, `performance.timeOrigin + performance.now()`), or Infinity. */
-  nextDeadline(): number;
-  /** Runs every timer due by now. */
-  runDue(): void;
-  /** Longest time (ms) between yields to the event loop. @default {10} */
-  readonly sliceMs?: number;
-}
-
-/** See {@linkcode UdpSocketSetOptions.onSendError}. */
-export type SendErrorHandler = (handle: number, toPort: number, errno: number) => void;
-
-/**
- * Called for every datagram a set receives. `bytes` is a view into the
- * set's receive batch: valid only during the call. `fromPort` is the
- * source's UDP port (the sockets are bound to 127.0.0.1, so sources are
- * loopback addresses).
- */
-export type DatagramHandler = (handle: number, fromPort: number, bytes: Uint8Array) => void;
-
-/** A handler for one socket (see {@linkcode UdpSocketSet.listen}). */
-export type SocketHandler = (fromPort: number, bytes: Uint8Array) => void;
-
-/** Counters of one socket. */
-export interface SocketStats {
-  /** Bound port. */
-  readonly port: number;
-  /** Datagrams delivered to a handler. */
-  readonly recvDatagrams: number;
-  /** Their bytes. */
-  readonly recvBytes: number;
-  /** Datagrams the kernel took. */
-  readonly sentDatagrams: number;
-  /** Bytes the kernel took (sum of `msg_len`). */
-  readonly sentBytes: number;
-  /** Sends refused with EAGAIN/ENOBUFS, dropped. */
-  readonly sendDropped: number;
-  /** Sends refused with another error. */
-  readonly sendErrors: number;
-  /** Datagrams longer than `maxDatagram`, dropped. */
-  readonly truncated: number;
-  /** The kernel's cumulative receive drop count, as last reported by `SO_RXQ_OVFL`. */
-  readonly kernelDrops: number;
-}
-
-/** Totals of a set. */
-export interface SocketSetStats {
-  /** Open sockets. */
-  readonly sockets: number;
-  /** Blocking `epoll_wait` calls that returned (one pool round trip and event-loop turn each). */
-  readonly wakeups: number;
-  /** Coalescing sleeps (one pool round trip each), each followed by a synchronous poll. */
-  readonly sleeps: number;
-  /** Synchronous polls after a sleep that found nothing (back to blocking). */
-  readonly emptyPolls: number;
-  /** Synchronous re-polls after a dispatch that found more to read (each saved a pool round trip). */
-  readonly syncPolls: number;
-  /** `recvmmsg` calls. */
-  readonly recvCalls: number;
-  /** Datagrams received (delivered or not). */
-  readonly recvDatagrams: number;
-  /** Their bytes. */
-  readonly recvBytes: number;
-  /** Datagrams received on a socket with no handler. */
-  readonly unhandled: number;
-  /** Datagrams longer than `maxDatagram`, dropped. */
-  readonly truncated: number;
-  /** `recvmmsg` failures other than EAGAIN. */
-  readonly recvErrors: number;
-  /** `sendmmsg` calls. */
-  readonly sendCalls: number;
-  /** Datagrams the kernel took. */
-  readonly sentDatagrams: number;
-  /** Bytes the kernel took. */
-  readonly sentBytes: number;
-  /** Sends refused with EAGAIN/ENOBUFS, dropped. */
-  readonly sendDropped: number;
-  /** Sends refused with another error (or queued on a socket closed before the flush). */
-  readonly sendErrors: number;
-  /** Flushes that sent something. */
-  readonly flushes: number;
-}
-
-/** A libc call failed. */
-export class SocketError extends Error {
-  /** The `errno` value. */
-  readonly errno: number;
-  /**
-   * Creates the error.
-   * @param call The failing call.
-   * @param errno Its errno.
-   */
-  constructor(call: string, errno: number) {
-    super(`${call} failed: ${errnoName(errno)}`);
-    this.name = "SocketError";
-    this.errno = errno;
-  }
-}
+export type { DatagramHandler, Reactor, SendErrorHandler, SocketHandler, UdpSocketSetOptions };
+export type { SocketSetStats, SocketStats };
+export { SocketError };
+export { FfiUdpTransport } from "./ffi_transport.ts";
+export { readProcUdpDrops } from "./proc_udp.ts";
 
 const WAKE = 0xffffffff;
 const LOOPBACK_BE = [127, 0, 0, 1] as const;
@@ -1011,103 +864,4 @@ export class UdpSocketSet {
     releaseLibc();
     liveSets--;
   }
-}
-
-/**
- * {@linkcode Transport} over one socket of a {@linkcode UdpSocketSet}, so a
- * member host can use it unchanged. Many transports share one set (a shard
- * opens one set for all its members). Closing the transport closes its
- * socket, not the set.
- */
-export class FfiUdpTransport implements Transport {
-  /** The set this socket belongs to. */
-  readonly set: UdpSocketSet;
-  /** The socket's handle in {@linkcode set}. */
-  readonly handle: number;
-  readonly localPort: number;
-  #closed = false;
-  #listening = false;
-
-  private constructor(set: UdpSocketSet, handle: number) {
-    this.set = set;
-    this.handle = handle;
-    this.localPort = set.port(handle);
-  }
-
-  /** Binds 127.0.0.1:`port` (0 for any free port) in `set`. */
-  static bind(set: UdpSocketSet, port = 0): FfiUdpTransport {
-    return new FfiUdpTransport(set, set.bind(port));
-  }
-
-  /** This transport's address as a member id. */
-  get localId(): MemberId {
-    return loopbackId(this.localPort);
-  }
-
-  /**
-   * Queues one datagram; resolves to the bytes the kernel took when the
-   * set flushes (end of this turn). One promise per datagram: see
-   * {@linkcode post} for the cheaper form.
-   */
-  send(to: MemberId, bytes: Uint8Array): Promise<number> {
-    if (this.#closed) return Promise.reject(new Error("FfiUdpTransport is closed"));
-    return this.set.sendTracked(this.handle, memberPort(to), bytes);
-  }
-
-  /**
-   * Queues one datagram without a promise: the outcome is counted in
-   * `set.socketStats(handle)` (`sentDatagrams`, `sentBytes`, `sendDropped`,
-   * `sendErrors`). Throws like {@linkcode UdpSocketSet.send}.
-   */
-  post(to: MemberId, bytes: Uint8Array): void {
-    this.set.send(this.handle, memberPort(to), bytes);
-  }
-
-  listen(handler: PacketHandler): void {
-    if (this.#listening) throw new Error("FfiUdpTransport.listen() was already called");
-    this.#listening = true;
-    this.set.listen(this.handle, (fromPort, bytes) => handler(loopbackId(fromPort), bytes));
-  }
-
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.set.close(this.handle);
-    }
-    return Promise.resolve();
-  }
-
-  /** Closes the socket (`await using`). */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-}
-
-/**
- * The kernel's receive drop counter (`drops` column of `/proc/net/udp`) of
- * each 127.0.0.1 socket bound to one of `ports`, summed per port. Ports
- * with no socket are absent. Reads the file through libc, since Deno only
- * opens `/proc/net/udp` with `--allow-all`: needs `--allow-ffi` only.
- * Costs about a millisecond per thousand sockets in the namespace.
- */
-export function readProcUdpDrops(ports: Iterable<number>): Map<number, number> {
-  const wanted = new Set(ports);
-  const out = new Map<number, number>();
-  const libc = acquireLibc();
-  let text: string;
-  try {
-    text = readFileViaLibc(libc, "/proc/net/udp");
-  } finally {
-    releaseLibc();
-  }
-  for (const line of text.split("\n").slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 13) continue;
-    const local = fields[1]!;
-    if (!local.startsWith("0100007F:")) continue;
-    const port = parseInt(local.slice(9), 16);
-    if (!wanted.has(port)) continue;
-    out.set(port, (out.get(port) ?? 0) + Number(fields[12]));
-  }
-  return out;
 }

@@ -32,6 +32,10 @@ export class Epoll {
   readonly events: Uint8Array<ArrayBuffer>;
   /** Its length in events. */
   readonly maxEvents: number;
+  /** The layout's buffer as u32: the data of event `i` is at word `(eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2`. */
+  readonly u32: Uint32Array;
+  /** Offset of {@linkcode events} in that buffer. */
+  readonly eventsOff: number;
   readonly #libc: Libc;
   readonly #wakefd: number;
   readonly #event: Uint8Array<ArrayBuffer>;
@@ -47,6 +51,8 @@ export class Epoll {
     this.#libc = libc;
     this.events = layout.events;
     this.maxEvents = maxEvents;
+    this.u32 = layout.u32;
+    this.eventsOff = layout.eventsOff;
     this.#event = layout.epollEvent;
     this.#wakeValue = layout.wakeValue;
     this.fd = libc.epoll_create1(EPOLL_CLOEXEC);

@@ -11,8 +11,8 @@
  * @module
  */
 
-import type { Epoll } from "./_epoll.ts";
-import type { Libc } from "./_libc.ts";
+import { type Epoll, WAKE } from "./_epoll.ts";
+import { EPOLL_EVENT_SIZE, type Libc } from "./_libc.ts";
 import type { Receiver } from "./_receiver.ts";
 import type { SendQueue } from "./_send_queue.ts";
 import type { SocketTable } from "./_socket_table.ts";
@@ -61,7 +61,7 @@ export class PoolLoop {
   /** Runs until the set closes (or a handler throws). */
   async run(): Promise<void> {
     const libc = this.#libc, table = this.#table, receiver = this.#receiver, queue = this.#queue;
-    const { fd: epfd, events, maxEvents } = this.#epoll;
+    const { fd: epfd, events, maxEvents, u32, eventsOff } = this.#epoll;
     const coalesce = this.#tuning.coalesceUs;
     const busyGapMs = (4 * coalesce) / 1000;
     const budgetMs = this.#tuning.repollBudgetUs / 1000;
@@ -100,7 +100,14 @@ export class PoolLoop {
       // arrived during the dispatch), within a time budget before yielding.
       const deadline = budgetMs > 0 ? performance.now() + budgetMs : 0;
       for (;;) {
-        if (!receiver.drainReady(n)) return;
+        for (let i = 0; i < n; i++) {
+          const at = (eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
+          const handle = u32[at]!;
+          if (handle === WAKE) continue;
+          if (handle >= table.capacity || table.gens[handle] !== u32[at + 1]) continue; // closed since
+          receiver.drain(handle);
+          if (table.closing) return;
+        }
         queue.flush();
         if (budgetMs === 0 || performance.now() >= deadline) break;
         n = libc.epoll_poll(epfd, events, maxEvents, 0);

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { Epoll } from "./_epoll.ts";
-import type { Libc } from "./_libc.ts";
+import { type Epoll, WAKE } from "./_epoll.ts";
+import { EPOLL_EVENT_SIZE, type Libc } from "./_libc.ts";
 import type { Receiver } from "./_receiver.ts";
 import type { SendQueue } from "./_send_queue.ts";
 import type { SocketTable } from "./_socket_table.ts";
@@ -49,7 +49,7 @@ export class ReactorLoop {
   /** Runs until the set closes (or a handler or timer throws). */
   async run(): Promise<void> {
     const libc = this.#libc, table = this.#table, receiver = this.#receiver, queue = this.#queue;
-    const { fd: epfd, events, maxEvents } = this.#epoll;
+    const { fd: epfd, events, maxEvents, u32, eventsOff } = this.#epoll;
     const reactor = this.#reactor;
     const slice = reactor.sliceMs ?? 10;
     const origin = performance.timeOrigin;
@@ -77,7 +77,14 @@ export class ReactorLoop {
       const n = libc.epoll_pwait2(epfd, events, maxEvents, timespecBytes, null);
       if (n > 0) {
         this.wakeups++;
-        if (!receiver.drainReady(n)) return;
+        for (let i = 0; i < n; i++) {
+          const at = (eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
+          const handle = u32[at]!;
+          if (handle === WAKE) continue;
+          if (handle >= table.capacity || table.gens[handle] !== u32[at + 1]) continue; // closed since
+          receiver.drain(handle);
+          if (table.closing) return;
+        }
       }
       reactor.runDue();
       queue.flush();

@@ -12,13 +12,11 @@
  */
 
 import type { FfiLayout } from "./_ffi_layout.ts";
-import { WAKE } from "./_epoll.ts";
 import {
   CMSG_DATA,
   CMSG_SPACE_U32,
   EAGAIN,
   EINTR,
-  EPOLL_EVENT_SIZE,
   type Libc,
   MMSGHDR_SIZE,
   MSG_CONTROLLEN,
@@ -68,7 +66,6 @@ export class Receiver {
   readonly #recvAddrOff: number;
   readonly #recvCtrlOff: number;
   readonly #recvPayloadOff: number;
-  readonly #eventsOff: number;
   readonly #recvBatch: number;
   readonly #slotSize: number;
   readonly #rxq: boolean;
@@ -76,7 +73,7 @@ export class Receiver {
   /** Receive slots whose `msg_namelen`/`msg_controllen` the last call overwrote. */
   #recvDirty: number;
 
-  /** A receiver over the layout's receive slots and event array. */
+  /** A receiver over the layout's receive slots. */
   constructor(libc: Libc, errno: () => number, layout: FfiLayout, table: SocketTable, sizes: ReceiverSizes) {
     this.#libc = libc;
     this.#errno = errno;
@@ -87,30 +84,11 @@ export class Receiver {
     this.#recvAddrOff = layout.recvAddrOff;
     this.#recvCtrlOff = layout.recvCtrlOff;
     this.#recvPayloadOff = layout.recvPayloadOff;
-    this.#eventsOff = layout.eventsOff;
     this.#recvBatch = sizes.recvBatch;
     this.#slotSize = sizes.slotSize;
     this.#rxq = sizes.rxq;
     this.#maxDrain = sizes.maxDrain;
     this.#recvDirty = sizes.recvBatch;
-  }
-
-  /**
-   * Drains the socket of each of the first `n` events of the layout's event
-   * array (skipping the wake fd and sockets closed since); false when the
-   * set started closing meanwhile.
-   */
-  drainReady(n: number): boolean {
-    const u32 = this.#u32, table = this.#table;
-    for (let i = 0; i < n; i++) {
-      const at = (this.#eventsOff + i * EPOLL_EVENT_SIZE + 4) >> 2;
-      const handle = u32[at]!;
-      if (handle === WAKE) continue;
-      if (handle >= table.capacity || table.gens[handle] !== u32[at + 1]) continue; // closed since
-      this.drain(handle);
-      if (table.closing) return false;
-    }
-    return true;
   }
 
   /** Reads socket `handle` until it is empty (or `maxPerSocketDrain`), dispatching each datagram. */

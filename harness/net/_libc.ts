@@ -1,6 +1,7 @@
 /**
- * The slice of libc that `ffi_udp.ts` needs, through `Deno.dlopen`, with
- * x86_64 Linux constants and struct layouts. Private to `harness/net/`.
+ * The slice of libc that `ffi_udp.ts` and its parts need, through
+ * `Deno.dlopen`, with x86_64 Linux constants and struct layouts. Private to
+ * `harness/net/`.
  *
  * The library is opened once per isolate and reference-counted: the last
  * {@linkcode releaseLibc} closes it (Deno's resource sanitizer sees an open

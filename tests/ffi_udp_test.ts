@@ -177,8 +177,10 @@ test("UdpSocketSet: sendTracked resolves to the bytes taken; a datagram to a por
 });
 
 test("UdpSocketSet: a datagram the kernel refuses is counted, reported to onSendError and rejects sendTracked", async () => {
-  const refused: [number, number, number][] = [];
-  await using set = UdpSocketSet.open({ onSendError: (h, port, errno) => refused.push([h, port, errno]) });
+  const refused: [number, number, number, number][] = [];
+  await using set = UdpSocketSet.open({
+    onSendError: (h, port, errno, bytes) => refused.push([h, port, errno, bytes]),
+  });
   const a = set.bind(), b = set.bind();
   const port = set.port(b);
   const tooBig = new Uint8Array(70000); // over the 65507-byte UDP/IPv4 limit: EMSGSIZE
@@ -188,7 +190,7 @@ test("UdpSocketSet: a datagram the kernel refuses is counted, reported to onSend
   set.send(a, port, tooBig); // in the middle of a run: the rest of the run still goes
   set.send(a, port, new Uint8Array(2));
   set.flush();
-  assertEquals(refused, [[a, port, 90], [a, port, 90]]);
+  assertEquals(refused, [[a, port, 90, 70000], [a, port, 90, 70000]]);
   assertEquals(set.socketStats(a).sendErrors, 2);
   assertEquals(set.socketStats(a).sentDatagrams, 2);
   assertEquals(set.stats.sendDropped, 0);

@@ -6,6 +6,7 @@ import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { absNowMs } from "../harness/os/clock.ts";
 import type { RuleSpec } from "../harness/faults/impairments/rule.ts";
 import { UdpProxy } from "../harness/proxy/udp_proxy.ts";
+import { ProxyBooks } from "../harness/proxy/books.ts";
 import { oneWay } from "../harness/faults/partitions.ts";
 import { bindUdp, boundPort } from "../harness/net/udp_transport.ts";
 
@@ -164,129 +165,154 @@ Deno.test("corrupted datagrams arrive with flipped bits and the counts say so", 
   assert(flipped <= rule.corrupted && flipped > 0.8 * rule.corrupted, `flipped ${flipped} vs ${rule.corrupted}`);
 });
 
-Deno.test("every impairment together: the proxy's books balance and match what the receiver got", async () => {
-  const n = 3;
-  const sockets = Array.from({ length: n }, () => bindUdp());
-  const proxy = UdpProxy.start({
-    memberPorts: sockets.map(boundPort),
-    seed: 3,
-    rules: [
-      { id: "loss", impairment: { kind: "loss", probability: 0.05, correlation: 0.3 } },
-      { id: "ge", from: [0], impairment: { kind: "gilbert-elliott", p: 0.02, r: 0.3 } },
-      { id: "delay", impairment: { kind: "delay", ms: 5, jitterMs: 3, distribution: "pareto" } },
-      { id: "reorder", impairment: { kind: "reorder", probability: 0.2, gap: 2 } },
-      { id: "dup", direction: "both", from: [1], to: [2], impairment: { kind: "duplicate", probability: 0.2 } },
-      { id: "corrupt", probability: 0.5, impairment: { kind: "corrupt", probability: 0.2 } },
-      { id: "rate", to: [2], impairment: { kind: "rate", bytesPerSec: 200_000 } },
-    ],
-  });
-  const received = new Array(n).fill(0);
-  const readers = sockets.map(async (s, i) => {
-    const buffer = new Uint8Array(2048);
-    for (;;) {
-      try {
-        await s.receive(buffer);
-      } catch {
-        return;
-      }
-      received[i]++;
-    }
-  });
-  try {
-    proxy.setPartition(oneWay(n, [2], [0]));
-    const sent = new Array(n).fill(0);
-    for (let k = 0; k < 1500; k++) {
-      const from = k % n;
-      const to = (from + 1 + (k % 2)) % n;
-      await sockets[from]!.send(new Uint8Array(100).fill(k & 255), {
-        transport: "udp",
-        hostname: "127.0.0.1",
-        port: proxy.publicPorts[to]!,
-      });
-      sent[from]++;
-      if (k === 700) proxy.setBlackhole(1, true);
-      if (k === 900) proxy.setBlackhole(1, false);
-      if (k === 1100) proxy.heal();
-      if (k % 30 === 29) await new Promise((r) => setTimeout(r, 2));
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    const c = proxy.countersNow();
-    assertEquals(c.fromMember, sent);
-    assertEquals(c.toMember, received, "the proxy's deliveries are exactly what the sockets received");
-    for (let m = 0; m < n; m++) {
-      assertEquals(
-        c.lostFrom[m]! + c.blackholedFrom[m]! + c.deadFrom[m]! + c.partitionedFrom[m]! + c.acceptedFrom[m]!,
-        c.fromMember[m],
-      );
-    }
-    const copies = c.acceptedFrom.reduce((a, b) => a + b, 0) + c.duplicatedFrom.reduce((a, b) => a + b, 0);
-    assertEquals(
-      copies,
-      c.toMember.reduce((a, b) => a + b, 0) + c.sendErrorsFrom.reduce((a, b) => a + b, 0) + c.delayedPending +
-        c.discarded,
-    );
-    for (const r of c.rules) assert(r.counters.matched > 0, `rule ${r.id} saw traffic`);
-    assert(c.partitionedFrom[2]! > 0 && c.blackholedFrom.some((x) => x > 0));
-    assert(
-      c.links!.reordered.some((x) => x > 0) && c.links!.duplicated.some((x) => x > 0) &&
-        c.links!.corrupted.some((x) => x > 0),
-    );
-  } finally {
-    await proxy.close();
-    for (const s of sockets) s.close();
-    await Promise.all(readers);
-  }
-});
+/** Every build of the proxy's sockets: libc sockets (pool and reactor mode) and Deno's. */
+const SOCKET_BUILDS = [
+  { sockets: "ffi", reactor: false },
+  { sockets: "ffi", reactor: true },
+  { sockets: "deno", reactor: false },
+] as const;
 
-Deno.test("broadcast address: the proxy fans a datagram out to the sender's subnet, per-link rules apply, books balance", async () => {
-  // Members 0-2 in subnet 0 (domain 0), 3 in subnet 1 (domain 0), 4 in subnet 2 (domain 1).
-  const socks = Array.from({ length: 5 }, () => bindUdp());
-  const proxy = UdpProxy.start({
-    memberPorts: socks.map(boundPort),
-    seed: 3,
-    levels: { subnet: [0, 0, 0, 1, 2], domain: [0, 0, 0, 0, 1] },
-    broadcast: true,
-  });
-  const got = socks.map(() => 0);
-  const readers = socks.map((s, i) =>
-    (async () => {
+for (const build of SOCKET_BUILDS) {
+  Deno.test(`every impairment together (${build.sockets}${build.reactor ? ", reactor" : ""} sockets): the proxy's books balance and match what the receiver got`, async () => {
+    const n = 3;
+    const sockets = Array.from({ length: n }, () => bindUdp());
+    const proxy = UdpProxy.start({
+      ...build,
+      memberPorts: sockets.map(boundPort),
+      seed: 3,
+      rules: [
+        { id: "loss", impairment: { kind: "loss", probability: 0.05, correlation: 0.3 } },
+        { id: "ge", from: [0], impairment: { kind: "gilbert-elliott", p: 0.02, r: 0.3 } },
+        { id: "delay", impairment: { kind: "delay", ms: 5, jitterMs: 3, distribution: "pareto" } },
+        { id: "reorder", impairment: { kind: "reorder", probability: 0.2, gap: 2 } },
+        { id: "dup", direction: "both", from: [1], to: [2], impairment: { kind: "duplicate", probability: 0.2 } },
+        { id: "corrupt", probability: 0.5, impairment: { kind: "corrupt", probability: 0.2 } },
+        { id: "rate", to: [2], impairment: { kind: "rate", bytesPerSec: 200_000 } },
+      ],
+    });
+    const received = new Array(n).fill(0);
+    const readers = sockets.map(async (s, i) => {
       const buffer = new Uint8Array(2048);
       for (;;) {
         try {
           await s.receive(buffer);
-          got[i]!++;
         } catch {
           return;
         }
+        received[i]++;
       }
-    })()
-  );
-  try {
-    proxy.setPartition([[0, 2]]);
-    const to = (port: number) => ({ transport: "udp" as const, hostname: "127.0.0.1", port });
-    await socks[0]!.send(new Uint8Array(100), to(proxy.broadcastPort));
-    // Unicasts: within the subnet, to another subnet of the domain, to another domain.
-    await socks[0]!.send(new Uint8Array(10), to(proxy.publicPorts[1]!));
-    await socks[0]!.send(new Uint8Array(20), to(proxy.publicPorts[3]!));
-    await socks[0]!.send(new Uint8Array(30), to(proxy.publicPorts[4]!));
-    const deadline = absNowMs() + 2000;
-    while (got[1]! < 2 && absNowMs() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 100));
-    const c = proxy.countersNow({ links: false });
-    assertEquals(c.broadcastFrom![0], 1);
-    assertEquals(c.broadcastBytesFrom![0], 100);
-    assertEquals(c.fannedOutFrom![0], 2, "one copy per other subnet member");
-    assertEquals(c.partitionedFrom[0], 1, "the copy to member 2 crosses a cut");
-    assertEquals(got, [0, 2, 0, 1, 1]);
-    assertEquals(c.fromMember[0], 3, "unicasts only");
-    assertEquals(c.crossSubnetBytesFrom![0], 20);
-    assertEquals(c.crossDomainBytesFrom![0], 30);
-    // judged = unicasts + fanned-out copies.
-    const judged = c.lostFrom[0]! + c.blackholedFrom[0]! + c.deadFrom[0]! + c.partitionedFrom[0]! + c.acceptedFrom[0]!;
-    assertEquals(judged, c.fromMember[0]! + c.fannedOutFrom![0]!);
-  } finally {
-    await proxy.close();
-    for (const s of socks) s.close();
-    await Promise.all(readers);
-  }
+    });
+    try {
+      proxy.setPartition(oneWay(n, [2], [0]));
+      const sent = new Array(n).fill(0);
+      for (let k = 0; k < 1500; k++) {
+        const from = k % n;
+        const to = (from + 1 + (k % 2)) % n;
+        await sockets[from]!.send(new Uint8Array(100).fill(k & 255), {
+          transport: "udp",
+          hostname: "127.0.0.1",
+          port: proxy.publicPorts[to]!,
+        });
+        sent[from]++;
+        if (k === 700) proxy.setBlackhole(1, true);
+        if (k === 900) proxy.setBlackhole(1, false);
+        if (k === 1100) proxy.heal();
+        if (k % 30 === 29) await new Promise((r) => setTimeout(r, 2));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      const c = proxy.countersNow();
+      assertEquals(c.fromMember, sent);
+      assertEquals(c.toMember, received, "the proxy's deliveries are exactly what the sockets received");
+      for (let m = 0; m < n; m++) {
+        assertEquals(
+          c.lostFrom[m]! + c.blackholedFrom[m]! + c.deadFrom[m]! + c.partitionedFrom[m]! + c.acceptedFrom[m]!,
+          c.fromMember[m],
+        );
+      }
+      const copies = c.acceptedFrom.reduce((a, b) => a + b, 0) + c.duplicatedFrom.reduce((a, b) => a + b, 0);
+      assertEquals(
+        copies,
+        c.toMember.reduce((a, b) => a + b, 0) + c.sendErrorsFrom.reduce((a, b) => a + b, 0) + c.delayedPending +
+          c.discarded,
+      );
+      for (const r of c.rules) assert(r.counters.matched > 0, `rule ${r.id} saw traffic`);
+      assert(c.partitionedFrom[2]! > 0 && c.blackholedFrom.some((x) => x > 0));
+      assert(
+        c.links!.reordered.some((x) => x > 0) && c.links!.duplicated.some((x) => x > 0) &&
+          c.links!.corrupted.some((x) => x > 0),
+      );
+    } finally {
+      await proxy.close();
+      for (const s of sockets) s.close();
+      await Promise.all(readers);
+    }
+  });
+}
+
+for (const build of SOCKET_BUILDS) {
+  Deno.test(`broadcast address (${build.sockets}${build.reactor ? ", reactor" : ""} sockets): the proxy fans a datagram out to the sender's subnet, per-link rules apply, books balance`, async () => {
+    // Members 0-2 in subnet 0 (domain 0), 3 in subnet 1 (domain 0), 4 in subnet 2 (domain 1).
+    const socks = Array.from({ length: 5 }, () => bindUdp());
+    const proxy = UdpProxy.start({
+      ...build,
+      memberPorts: socks.map(boundPort),
+      seed: 3,
+      levels: { subnet: [0, 0, 0, 1, 2], domain: [0, 0, 0, 0, 1] },
+      broadcast: true,
+    });
+    const got = socks.map(() => 0);
+    const readers = socks.map((s, i) =>
+      (async () => {
+        const buffer = new Uint8Array(2048);
+        for (;;) {
+          try {
+            await s.receive(buffer);
+            got[i]!++;
+          } catch {
+            return;
+          }
+        }
+      })()
+    );
+    try {
+      proxy.setPartition([[0, 2]]);
+      const to = (port: number) => ({ transport: "udp" as const, hostname: "127.0.0.1", port });
+      await socks[0]!.send(new Uint8Array(100), to(proxy.broadcastPort));
+      // Unicasts: within the subnet, to another subnet of the domain, to another domain.
+      await socks[0]!.send(new Uint8Array(10), to(proxy.publicPorts[1]!));
+      await socks[0]!.send(new Uint8Array(20), to(proxy.publicPorts[3]!));
+      await socks[0]!.send(new Uint8Array(30), to(proxy.publicPorts[4]!));
+      const deadline = absNowMs() + 2000;
+      while (got[1]! < 2 && absNowMs() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      const c = proxy.countersNow({ links: false });
+      assertEquals(c.broadcastFrom![0], 1);
+      assertEquals(c.broadcastBytesFrom![0], 100);
+      assertEquals(c.fannedOutFrom![0], 2, "one copy per other subnet member");
+      assertEquals(c.partitionedFrom[0], 1, "the copy to member 2 crosses a cut");
+      assertEquals(got, [0, 2, 0, 1, 1]);
+      assertEquals(c.fromMember[0], 3, "unicasts only");
+      assertEquals(c.crossSubnetBytesFrom![0], 20);
+      assertEquals(c.crossDomainBytesFrom![0], 30);
+      // judged = unicasts + fanned-out copies.
+      const judged = c.lostFrom[0]! + c.blackholedFrom[0]! + c.deadFrom[0]! + c.partitionedFrom[0]! +
+        c.acceptedFrom[0]!;
+      assertEquals(judged, c.fromMember[0]! + c.fannedOutFrom![0]!);
+    } finally {
+      await proxy.close();
+      for (const s of socks) s.close();
+      await Promise.all(readers);
+    }
+  });
+}
+
+Deno.test("a relayed copy the kernel refuses moves from delivered to send errors in the books", () => {
+  const books = new ProxyBooks(2, 10);
+  books.delivered(0, 1, 100);
+  books.delivered(0, 1, 40);
+  books.refused(0, 1, 40);
+  assertEquals(books.member.toMember[1], 1);
+  assertEquals(books.member.toMemberBytes[1], 100);
+  assertEquals(books.member.sendErrorsFrom[0], 1);
+  assertEquals(books.link!.passed[1], 1);
 });

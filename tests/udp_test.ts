@@ -21,44 +21,46 @@ async function receiveWithin(conn: Deno.DatagramConn, ms: number): Promise<[Uint
   return result;
 }
 
-Deno.test("UdpProxy relays so the receiver sees the sender's public port, and black-holes both directions", async () => {
-  const a = bindUdp();
-  const b = bindUdp();
-  const stranger = bindUdp();
-  const proxy = UdpProxy.start({ memberPorts: [boundPort(a), boundPort(b)], seed: 1 });
-  try {
-    const [pubA, pubB] = proxy.publicPorts as [number, number];
-    await a.send(new Uint8Array([1, 2, 3]), to(pubB));
-    const got = await receiveWithin(b, 2000);
-    assertExists(got, "relayed datagram arrives");
-    assertEquals(Array.from(got[0]), [1, 2, 3]);
-    assertEquals(got[1].port, pubA, "source is A's public port");
+for (const sockets of ["ffi", "deno"] as const) {
+  Deno.test(`UdpProxy (${sockets} sockets) relays so the receiver sees the sender's public port, and black-holes both directions`, async () => {
+    const a = bindUdp();
+    const b = bindUdp();
+    const stranger = bindUdp();
+    const proxy = UdpProxy.start({ memberPorts: [boundPort(a), boundPort(b)], seed: 1, sockets });
+    try {
+      const [pubA, pubB] = proxy.publicPorts as [number, number];
+      await a.send(new Uint8Array([1, 2, 3]), to(pubB));
+      const got = await receiveWithin(b, 2000);
+      assertExists(got, "relayed datagram arrives");
+      assertEquals(Array.from(got[0]), [1, 2, 3]);
+      assertEquals(got[1].port, pubA, "source is A's public port");
 
-    proxy.setBlackhole(0, true);
-    await a.send(new Uint8Array([4]), to(pubB));
-    await b.send(new Uint8Array([5]), to(pubA));
-    assertEquals(await receiveWithin(b, 150), undefined);
-    assertEquals(await receiveWithin(a, 150), undefined);
-    proxy.setBlackhole(0, false);
-    await b.send(new Uint8Array([6]), to(pubA));
-    assertEquals(Array.from((await receiveWithin(a, 2000))![0]), [6]);
+      proxy.setBlackhole(0, true);
+      await a.send(new Uint8Array([4]), to(pubB));
+      await b.send(new Uint8Array([5]), to(pubA));
+      assertEquals(await receiveWithin(b, 150), undefined);
+      assertEquals(await receiveWithin(a, 150), undefined);
+      proxy.setBlackhole(0, false);
+      await b.send(new Uint8Array([6]), to(pubA));
+      assertEquals(Array.from((await receiveWithin(a, 2000))![0]), [6]);
 
-    await stranger.send(new Uint8Array([7]), to(pubA));
-    await new Promise((r) => setTimeout(r, 100));
-    const c = proxy.countersNow();
-    assertEquals(c.fromMember, [2, 2]);
-    assertEquals(c.toMember, [1, 1]);
-    assertEquals(c.blackholedFrom, [1, 1]);
-    assertEquals(c.unknownSource, 1);
-    assertEquals(c.links!.passed, [0, 1, 1, 0]);
-    assertEquals(c.links!.blackholed, [0, 1, 1, 0]);
-  } finally {
-    await proxy.close();
-    a.close();
-    b.close();
-    stranger.close();
-  }
-});
+      await stranger.send(new Uint8Array([7]), to(pubA));
+      await new Promise((r) => setTimeout(r, 100));
+      const c = proxy.countersNow();
+      assertEquals(c.fromMember, [2, 2]);
+      assertEquals(c.toMember, [1, 1]);
+      assertEquals(c.blackholedFrom, [1, 1]);
+      assertEquals(c.unknownSource, 1);
+      assertEquals(c.links!.passed, [0, 1, 1, 0]);
+      assertEquals(c.links!.blackholed, [0, 1, 1, 0]);
+    } finally {
+      await proxy.close();
+      a.close();
+      b.close();
+      stranger.close();
+    }
+  });
+}
 
 Deno.test("UdpProxy loss drops about the configured fraction and counts every drop", async () => {
   const a = bindUdp();

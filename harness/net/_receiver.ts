@@ -139,7 +139,10 @@ export class Receiver {
           continue;
         }
         const addr = this.#recvAddrOff + k * SOCKADDR_IN_SIZE;
-        const fromPort = (u8[addr + 2]! << 8) | u8[addr + 3]!;
+        // A source other than 127.0.0.1 (another loopback address) reads as port 0: never a member's.
+        const fromPort = u8[addr + 4] === 127 && u8[addr + 5] === 0 && u8[addr + 6] === 0 && u8[addr + 7] === 1
+          ? (u8[addr + 2]! << 8) | u8[addr + 3]!
+          : 0;
         const payload = this.#recvPayloadOff + k * slot;
         per.recvDatagrams[handle]!++;
         per.recvBytes[handle]! += len;

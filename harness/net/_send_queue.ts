@@ -208,7 +208,8 @@ export class SendQueue {
       if (this.#tracked > 0) this.#rejecters[k]?.(new SocketError("sendmmsg", errno));
       if (this.#onSendError) {
         const addr = this.#sendAddrOff + k * SOCKADDR_IN_SIZE;
-        this.#onSendError(h, (this.#u8[addr + 2]! << 8) | this.#u8[addr + 3]!, errno);
+        const len = this.#u32[((this.#sendIovOff + k * IOVEC_SIZE) >> 2) + 2]!;
+        this.#onSendError(h, (this.#u8[addr + 2]! << 8) | this.#u8[addr + 3]!, errno, len);
       }
       k++;
     }

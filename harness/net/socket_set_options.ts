@@ -56,7 +56,7 @@ export interface UdpSocketSetOptions {
   /**
    * Called at flush for every queued datagram the kernel refused (after it
    * was counted in `sendDropped` or `sendErrors`), with the sending socket,
-   * the destination port and the errno: exact per-datagram accounting
+   * the destination port, the errno and the datagram's length: exact per-datagram accounting
    * without a promise per send (e.g. a proxy counting delivered copies per
    * destination).
    */
@@ -73,14 +73,15 @@ export interface Reactor {
   readonly sliceMs?: number;
 }
 
-/** See {@linkcode UdpSocketSetOptions.onSendError}. */
-export type SendErrorHandler = (handle: number, toPort: number, errno: number) => void;
+/** See {@linkcode UdpSocketSetOptions.onSendError}; `bytes` is the refused datagram's length. */
+export type SendErrorHandler = (handle: number, toPort: number, errno: number, bytes: number) => void;
 
 /**
  * Called for every datagram a set receives. `bytes` is a view into the
  * set's receive batch: valid only during the call. `fromPort` is the
- * source's UDP port (the sockets are bound to 127.0.0.1, so sources are
- * loopback addresses).
+ * source's UDP port when the source address is 127.0.0.1, and 0 for any
+ * other (loopback) address, so that a sender on 127.0.0.2 cannot pass for
+ * the member whose port it uses.
  */
 export type DatagramHandler = (handle: number, fromPort: number, bytes: Uint8Array) => void;
 

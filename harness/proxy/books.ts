@@ -157,6 +157,14 @@ export class ProxyBooks {
     if (this.link) this.link.passed[from * this.#n + to]!++;
   }
 
+  /** Moves a copy counted {@linkcode delivered} to `sendErrorsFrom`: the kernel refused it after all. */
+  refused(from: number, to: number, bytes: number): void {
+    this.member.toMember[to]!--;
+    this.member.toMemberBytes[to]! -= bytes;
+    if (this.link) this.link.passed[from * this.#n + to]!--;
+    this.member.sendErrorsFrom[from]!++;
+  }
+
   /** A snapshot (plain arrays); per-link arrays only when asked for. */
   snapshot(
     extra: { delayedPending: number; rules: readonly RuleReport[]; kernelDrops: number[] | null },

@@ -23,7 +23,9 @@ function requireProxy(): UdpProxy {
 async function handle(r: any): Promise<Record<string, unknown>> {
   switch (r.op) {
     case "start":
-      proxy = UdpProxy.start(r.options);
+      // The process only relays: its sockets run as the thread's reactor (requests wait at most one
+      // 10 ms slice), unless it relays TCP too, whose streams need the event loop at once.
+      proxy = UdpProxy.start({ reactor: r.options.tcp !== true, ...r.options });
       return { publicPorts: [...proxy.publicPorts], broadcastPort: proxy.broadcastPort, pid: Deno.pid };
     case "setBlackhole":
       return { atMs: await requireProxy().setBlackhole(r.member, r.on) };

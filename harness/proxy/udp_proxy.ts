@@ -28,8 +28,8 @@ import { judge } from "../faults/judge.ts";
 import type { RuleSpec } from "../faults/impairments/rule.ts";
 import type { Cut } from "../faults/partitions.ts";
 import { FaultState } from "../faults/state.ts";
-import { bindUdp, boundPort } from "../net/udp_transport.ts";
-import { readProcUdpDrops } from "../net/ffi_udp.ts";
+import { readProcUdpDrops } from "../net/proc_udp.ts";
+import { defaultRelaySockets, openRelaySockets, type RelaySocketKind, type RelaySockets } from "./_relay_sockets.ts";
 import { ProxyBooks, type ProxyCounters } from "./books.ts";
 import type { FaultInjector } from "./injector.ts";
 import type { ProcessUsage } from "../os/readings.ts";
@@ -71,6 +71,20 @@ export interface ProxyOptions {
    * their port: memberlist, Serf). @default {false}
    */
   readonly tcp?: boolean;
+  /**
+   * Which sockets to relay through: `ffi` (libc sockets in one set, batched
+   * syscalls; needs `--allow-ffi`) or `deno` (`Deno.DatagramConn`).
+   * @default {"ffi" when FFI is allowed on x86_64 Linux, else "deno"}
+   */
+  readonly sockets?: RelaySocketKind;
+  /**
+   * FFI only: run the sockets as this thread's reactor (wait for datagrams
+   * and the delay queue's deadlines in `epoll_pwait2` on this thread,
+   * yielding to the event loop every 10 ms). For a process that only
+   * relays (the proxy process); a thread with other timers should not.
+   * @default {false}
+   */
+  readonly reactor?: boolean;
 }
 
 interface Delayed {
@@ -82,44 +96,52 @@ interface Delayed {
 /** The proxy, running in the current event loop. */
 export class UdpProxy implements FaultInjector {
   readonly #n: number;
-  readonly #conns: Deno.DatagramConn[];
-  readonly #destinations: Deno.NetAddr[];
-  readonly #sourceIndex = new Map<number, number>();
+  readonly #sockets: RelaySockets;
+  /** Each member's private port, by index. */
+  readonly #memberPorts: Int32Array;
+  /** Member index of each private port (-1: not a member's). */
+  readonly #indexOfPort = new Int32Array(65536).fill(-1);
   readonly #faults: FaultState;
   readonly #books: ProxyBooks;
   readonly #delayed: DeadlineQueue<Delayed>;
   #closed = false;
-  readonly #loops: Promise<void>[] = [];
   readonly #subnet: Int32Array;
   readonly #domain: Int32Array;
-  readonly #broadcastConn: Deno.DatagramConn | null;
+  /** The broadcast socket's number (after the members'), or -1. */
+  readonly #broadcastSocket: number;
   /** The broadcast address's port, or 0 when there is none. */
   readonly broadcastPort: number;
   /** Public port of each member, by index. */
   readonly publicPorts: readonly number[];
+  /** Which sockets it relays through. */
+  readonly sockets: RelaySocketKind;
   // TCP: the relay (when on) and who owns which socket.
   #tcp: TcpRelay | null = null;
   readonly #owners = new SocketOwners();
 
-  private constructor(
-    options: ProxyOptions,
-    faults: FaultState,
-    conns: Deno.DatagramConn[],
-    broadcastConn: Deno.DatagramConn | null,
-  ) {
+  private constructor(options: ProxyOptions, faults: FaultState) {
     const n = options.memberPorts.length;
     this.#n = n;
     this.#faults = faults;
     this.#books = new ProxyBooks(n, options.perLinkCountersUpTo ?? 1000);
-    this.#delayed = new DeadlineQueue((d) => void this.#send(d.from, d.to, d.bytes));
+    const kind = this.sockets = options.sockets ?? defaultRelaySockets();
+    const reactor = kind === "ffi" && options.reactor === true;
+    this.#delayed = new DeadlineQueue((d) => this.#send(d.from, d.to, d.bytes), { manual: reactor });
     this.#subnet = Int32Array.from(options.levels?.subnet ?? new Array<number>(n).fill(0));
     this.#domain = Int32Array.from(options.levels?.domain ?? new Array<number>(n).fill(0));
-    this.#broadcastConn = broadcastConn;
-    this.broadcastPort = broadcastConn ? boundPort(broadcastConn) : 0;
-    this.#conns = conns;
-    this.#destinations = options.memberPorts.map((port) => ({ transport: "udp", hostname: "127.0.0.1", port }));
-    options.memberPorts.forEach((port, i) => this.#sourceIndex.set(port, i));
-    this.publicPorts = conns.map(boundPort);
+    this.#memberPorts = Int32Array.from(options.memberPorts);
+    options.memberPorts.forEach((port, i) => this.#indexOfPort[port] = i);
+    const ports = Array.from({ length: n }, (_, i) => options.publicPorts?.[i] ?? 0);
+    if (options.broadcast) ports.push(options.broadcastPort ?? 0);
+    const delayed = this.#delayed;
+    this.#sockets = openRelaySockets(ports, {
+      kind,
+      onRefused: (from, toPort, bytes) => this.#refused(from, toPort, bytes),
+      ...(reactor ? { reactor: { nextDeadline: () => delayed.nextAt(), runDue: () => delayed.runDue() } } : {}),
+    });
+    this.#broadcastSocket = options.broadcast ? n : -1;
+    this.publicPorts = this.#sockets.ports.slice(0, n);
+    this.broadcastPort = options.broadcast ? this.#sockets.ports[n]! : 0;
   }
 
   /** Binds one public port per member and starts relaying. */
@@ -135,16 +157,9 @@ export class UdpProxy implements FaultInjector {
         }
       }
     }
-    const conns: Deno.DatagramConn[] = [];
-    let broadcastConn: Deno.DatagramConn | null = null;
-    try {
-      for (let i = 0; i < n; i++) conns.push(bindUdp(options.publicPorts?.[i] ?? 0));
-      if (options.broadcast) broadcastConn = bindUdp(options.broadcastPort ?? 0);
-    } catch (error) {
-      for (const c of conns) c.close();
-      throw error;
-    }
-    const proxy = new UdpProxy(options, faults, conns, broadcastConn);
+    const bad = options.memberPorts.find((p) => !Number.isInteger(p) || p < 1 || p > 0xffff);
+    if (bad !== undefined) throw new RangeError(`'memberPorts' must hold ports in [1, 65535]: current value is ${bad}`);
+    const proxy = new UdpProxy(options, faults);
     // TCP: on the same port numbers, under the same fault state.
     if (options.tcp) {
       try {
@@ -155,12 +170,11 @@ export class UdpProxy implements FaultInjector {
           identify: (clientPort, serverPort) => proxy.#owners.identify(clientPort, serverPort),
         });
       } catch (error) {
-        for (const c of broadcastConn ? [...conns, broadcastConn] : conns) c.close();
+        void proxy.#sockets.close();
         throw error;
       }
     }
-    for (let j = 0; j < conns.length; j++) proxy.#loops.push(proxy.#relay(j));
-    if (broadcastConn) proxy.#loops.push(proxy.#fanOut(broadcastConn));
+    proxy.#sockets.start((socket, fromPort, bytes) => proxy.#receive(socket, fromPort, bytes));
     return proxy;
   }
 
@@ -239,19 +253,12 @@ export class UdpProxy implements FaultInjector {
     return selfUsage();
   }
 
-  /** Closes every public socket, discards delayed copies and waits for the relay loops to end. */
+  /** Closes every public socket (queued sends go out first), discards delayed copies. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#books.discarded += this.#delayed.stop();
-    for (const c of this.#broadcastConn ? [...this.#conns, this.#broadcastConn] : this.#conns) {
-      try {
-        c.close();
-      } catch {
-        // already closed
-      }
-    }
-    await Promise.all([...this.#loops, this.#tcp?.close()]);
+    await Promise.all([this.#sockets.close(), this.#tcp?.close()]);
   }
 
   /** Closes the proxy (`await using`). */
@@ -259,95 +266,70 @@ export class UdpProxy implements FaultInjector {
     await this.close();
   }
 
-  async #relay(to: number): Promise<void> {
-    const conn = this.#conns[to]!;
-    const buffer = new Uint8Array(65536);
-    while (!this.#closed) {
-      let received: [Uint8Array, Deno.Addr];
-      try {
-        received = await conn.receive(buffer);
-      } catch (error) {
-        if (this.#closed) return;
-        throw error;
-      }
-      const [bytes, addr] = received;
-      const from = this.#sourceOf(addr);
-      if (from === undefined) continue;
-      this.#books.received(from, to, bytes.length, this.#subnet, this.#domain);
-      const sending = this.#judge(from, to, bytes);
-      if (sending) await sending;
+  /** One datagram at public socket `socket` (a member's public port, or the broadcast address). */
+  #receive(socket: number, fromPort: number, bytes: Uint8Array): void {
+    if (this.#closed) return;
+    const from = this.#indexOfPort[fromPort]!;
+    if (from < 0) {
+      this.#books.unknownSource++;
+      return;
     }
-  }
-
-  /** The subnet broadcast address: every other member of the sender's subnet gets a copy, judged per link. */
-  async #fanOut(conn: Deno.DatagramConn): Promise<void> {
-    const buffer = new Uint8Array(65536);
-    const m = this.#books.member;
-    while (!this.#closed) {
-      let received: [Uint8Array, Deno.Addr];
-      try {
-        received = await conn.receive(buffer);
-      } catch (error) {
-        if (this.#closed) return;
-        throw error;
-      }
-      const [bytes, addr] = received;
-      const from = this.#sourceOf(addr);
-      if (from === undefined) continue;
-      this.#books.broadcast(from, bytes.length);
-      const subnet = this.#subnet[from];
-      for (let to = 0; to < this.#n && !this.#closed; to++) {
-        if (to === from || this.#subnet[to] !== subnet) continue;
-        m.fannedOutFrom[from]!++;
-        const sending = this.#judge(from, to, bytes);
-        if (sending) await sending;
-      }
+    if (socket !== this.#broadcastSocket) {
+      this.#books.received(from, socket, bytes.length, this.#subnet, this.#domain);
+      this.#judge(from, socket, bytes);
+      return;
     }
-  }
-
-  #sourceOf(addr: Deno.Addr): number | undefined {
-    const source = addr as Deno.NetAddr;
-    const from = source.hostname === "127.0.0.1" ? this.#sourceIndex.get(source.port) : undefined;
-    if (from === undefined) this.#books.unknownSource++;
-    return from;
+    // The subnet broadcast address: every other member of the sender's subnet gets a copy, judged per link.
+    this.#books.broadcast(from, bytes.length);
+    const fannedOut = this.#books.member.fannedOutFrom;
+    const subnet = this.#subnet[from];
+    for (let to = 0; to < this.#n; to++) {
+      if (to === from || this.#subnet[to] !== subnet) continue;
+      fannedOut[from]!++;
+      this.#judge(from, to, bytes);
+    }
   }
 
   /**
    * Judges one datagram (or broadcast copy) on the link from → to, and
-   * delivers, delays or drops it. Synchronous unless it sends: the returned
-   * send must finish before the caller's receive buffer is reused.
+   * delivers, delays or drops it. Sends copy the payload, so `bytes` may be
+   * reused as soon as this returns.
    */
-  #judge(from: number, to: number, bytes: Uint8Array): Promise<void> | null {
+  #judge(from: number, to: number, bytes: Uint8Array): void {
     const books = this.#books;
     const { outcome, fate } = judge(this.#faults, from, to, bytes.length, absNowMs());
     if (outcome !== "accepted") {
       books.dropped(outcome, from, to);
-      return null;
+      return;
     }
     const delay = books.accepted(from, to, fate);
-    if (delay === 0 && fate.flipBits.length === 0) {
-      // The common path: no copy of the buffer; awaited before the next receive reuses it.
-      return fate.copies === 1 ? this.#send(from, to, bytes) : this.#sendCopies(from, to, bytes, fate.copies);
+    let payload = bytes;
+    if (fate.flipBits.length > 0) {
+      payload = bytes.slice();
+      for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
     }
-    const payload = bytes.slice();
-    for (const bit of fate.flipBits) payload[bit >> 3]! ^= 1 << (bit & 7);
-    if (delay === 0) return this.#sendCopies(from, to, payload, fate.copies);
+    if (delay === 0) {
+      for (let c = 0; c < fate.copies; c++) this.#send(from, to, payload);
+      return;
+    }
+    if (payload === bytes) payload = bytes.slice();
     const at = absNowMs() + delay;
     for (let c = 0; c < fate.copies; c++) this.#delayed.push(at, { from, to, bytes: payload });
-    return null;
   }
 
-  async #sendCopies(from: number, to: number, bytes: Uint8Array, copies: number): Promise<void> {
-    for (let c = 0; c < copies; c++) await this.#send(from, to, bytes);
-  }
-
-  async #send(from: number, to: number, bytes: Uint8Array): Promise<void> {
-    try {
-      await this.#conns[from]!.send(bytes, this.#destinations[to]!);
-      this.#books.delivered(from, to, bytes.length);
-    } catch {
-      if (!this.#closed) this.#books.member.sendErrorsFrom[from]!++;
-      else this.#books.discarded++;
+  /** Sends one copy from `from`'s public socket to `to`'s private one, counted delivered unless refused later. */
+  #send(from: number, to: number, bytes: Uint8Array): void {
+    if (this.#closed) {
+      this.#books.discarded++;
+      return;
     }
+    this.#books.delivered(from, to, bytes.length);
+    this.#sockets.send(from, this.#memberPorts[to]!, bytes);
+  }
+
+  /** A copy the kernel refused: it was counted delivered, it is a send error instead. */
+  #refused(from: number, toPort: number, bytes: number): void {
+    const to = this.#indexOfPort[toPort]!;
+    if (to >= 0) this.#books.refused(from, to, bytes);
   }
 }

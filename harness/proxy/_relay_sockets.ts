@@ -75,10 +75,11 @@ class FfiRelaySockets implements RelaySockets {
   }
 
   static open(ports: readonly number[], options: RelaySocketOptions): FfiRelaySockets {
-    let self: FfiRelaySockets | undefined;
+    // Set handles to socket numbers, filled once every socket is bound (no send happens before).
+    const socketOf: { of?: Int32Array } = {};
     const set = UdpSocketSet.open({
       ...(options.reactor ? { reactor: options.reactor } : {}),
-      onSendError: (h, toPort, _errno, bytes) => options.onRefused(self!.#socketOf[h]!, toPort, bytes),
+      onSendError: (h, toPort, _errno, bytes) => options.onRefused(socketOf.of![h]!, toPort, bytes),
     });
     const handles: number[] = [];
     try {
@@ -87,7 +88,8 @@ class FfiRelaySockets implements RelaySockets {
       void set.closeAll();
       throw error;
     }
-    self = new FfiRelaySockets(set, handles);
+    const self = new FfiRelaySockets(set, handles);
+    socketOf.of = self.#socketOf;
     return self;
   }
 

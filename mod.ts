@@ -52,7 +52,7 @@ export { renderSummary } from "./harness/report/summary.ts";
 // Seams a program can drive directly.
 export type { Fleet } from "./harness/hosting/fleet.ts";
 export type { FaultInjector } from "./harness/proxy/injector.ts";
-export { type ProxyOptions, UdpProxy } from "./harness/proxy/udp_proxy.ts";
+export { type ProxyOptions, type RelaySocketKind, UdpProxy } from "./harness/proxy/udp_proxy.ts";
 export { ProxyProcess } from "./harness/proxy/proxy_process.ts";
 
 // Types the API above refers to.

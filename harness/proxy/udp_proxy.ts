@@ -30,6 +30,7 @@ import type { Cut } from "../faults/partitions.ts";
 import { FaultState } from "../faults/state.ts";
 import { readProcUdpDrops } from "../net/proc_udp.ts";
 import { defaultRelaySockets, openRelaySockets, type RelaySocketKind, type RelaySockets } from "./_relay_sockets.ts";
+export type { RelaySocketKind } from "./_relay_sockets.ts";
 import { ProxyBooks, type ProxyCounters } from "./books.ts";
 import type { FaultInjector } from "./injector.ts";
 import type { ProcessUsage } from "../os/readings.ts";

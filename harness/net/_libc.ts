@@ -22,7 +22,6 @@ const SYMBOLS = {
   recvmmsg: { parameters: ["i32", "pointer", "u32", "i32", "pointer"], result: "i32" },
   sendmmsg: { parameters: ["i32", "pointer", "u32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  open: { parameters: ["buffer", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
@@ -75,37 +74,7 @@ export function addressOf(bytes: Uint8Array): number {
   return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes as Uint8Array<ArrayBuffer>)));
 }
 
-/**
- * Reads a whole file through libc (for `/proc` files, which Deno's own file
- * API only opens with `--allow-all`). Throws on failure.
- */
-export function readFileViaLibc(libc: Libc, path: string): string {
-  const errno = errnoReader(libc);
-  const fd = libc.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw new Error(`open(${path}) failed: ${errnoName(errno())}`);
-  const chunks: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const chunk = new Uint8Array(65536);
-      const n = libc.read(fd, chunk, BigInt(chunk.length));
-      if (n < 0) {
-        const e = errno();
-        if (e === EINTR) continue;
-        throw new Error(`read(${path}) failed: ${errnoName(e)}`);
-      }
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-    }
-  } finally {
-    libc.close(fd);
-  }
-  const decoder = new TextDecoder();
-  return chunks.map((c, i) => decoder.decode(c, { stream: i < chunks.length - 1 })).join("");
-}
-
 // Constants (x86_64 Linux).
-export const O_RDONLY = 0;
-export const O_CLOEXEC = 0o2000000;
 export const AF_INET = 2;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;

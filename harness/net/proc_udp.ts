@@ -4,7 +4,7 @@
  * @module
  */
 
-import { acquireLibc, readFileViaLibc, releaseLibc } from "./_libc.ts";
+import { readProcFile } from "../os/procfs.ts";
 
 /**
  * The kernel's receive drop counter (`drops` column of `/proc/net/udp`) of
@@ -16,13 +16,8 @@ import { acquireLibc, readFileViaLibc, releaseLibc } from "./_libc.ts";
 export function readProcUdpDrops(ports: Iterable<number>): Map<number, number> {
   const wanted = new Set(ports);
   const out = new Map<number, number>();
-  const libc = acquireLibc();
-  let text: string;
-  try {
-    text = readFileViaLibc(libc, "/proc/net/udp");
-  } finally {
-    releaseLibc();
-  }
+  const text = readProcFile("/proc/net/udp");
+  if (text === null) throw new Error("cannot read /proc/net/udp");
   for (const line of text.split("\n").slice(1)) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 13) continue;

@@ -49,6 +49,17 @@ export async function execute(action: Action, fleet: Fleet, injector: FaultInjec
   }
 }
 
+const DOWN = new Set(["crash", "kill", "pause"]);
+const UP = new Set(["recover", "restart", "resume"]);
+
+/** Keeps the sets of members down (crashed, killed or paused) and paused up to date after `action`. */
+export function trackDown(action: Action, down: Set<number>, paused: Set<number>): void {
+  if (DOWN.has(action.type)) down.add((action as { member: number }).member);
+  if (UP.has(action.type)) down.delete((action as { member: number }).member);
+  if (action.type === "pause") paused.add(action.member);
+  if (action.type === "resume") paused.delete(action.member);
+}
+
 /** The journal's record of an action carried out at nominal time `t`. */
 export function faultLine(action: Action, t: number): FaultLine {
   const base = { type: "fault", t: Math.round(t * 1000) / 1000, index: action.fault } as const;

@@ -27,7 +27,7 @@ import { machineFacts, type ProcessUsage, readUdpSnmp, selfUsage } from "../os/r
 import type { FaultInjector } from "../proxy/injector.ts";
 import { ProxyProcess } from "../proxy/proxy_process.ts";
 import { MAX_SOCKET_MEMBERS, type Scenario, ScenarioError } from "../scenario/mod.ts";
-import { execute, faultLine } from "./execute.ts";
+import { execute, faultLine, trackDown } from "./execute.ts";
 import type { RunResult } from "./result.ts";
 
 /** Live state for a progress display. */
@@ -113,9 +113,6 @@ export class RunFailedError extends Error {
     this.result = result;
   }
 }
-
-const DOWN = new Set(["crash", "kill", "pause"]);
-const UP = new Set(["recover", "restart", "resume"]);
 
 /**
  * Runs a scenario and writes its results. Resolves to the result (also when
@@ -258,10 +255,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         chain = chain.then(async () => {
           try {
             const at = await execute(action, fleet, injector!);
-            if (DOWN.has(action.type)) down.add((action as { member: number }).member);
-            if (UP.has(action.type)) down.delete((action as { member: number }).member);
-            if (action.type === "pause") paused.add(action.member);
-            if (action.type === "resume") paused.delete(action.member);
+            trackDown(action, down, paused);
             journal.write(faultLine(action, clock!.toNominal(at)));
           } catch (error) {
             failFatal(error instanceof Error ? error : new Error(String(error)));

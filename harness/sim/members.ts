@@ -23,30 +23,19 @@
 import type { Detector, DetectorEvent, Step } from "../../lib/core/detector.ts";
 import type { MemberId } from "../../lib/core/member_id.ts";
 import { DecodeError } from "../../lib/core/wire.ts";
-import { memberContext } from "../hosting/member_context.ts";
+import { memberContext, type MemberContextOptions } from "../hosting/member_context.ts";
 import { MemberCounters } from "../hosting/member_host.ts";
-import type { MemberLevels } from "../hosting/shard_protocol.ts";
 import { kindOf } from "../members/registry.ts";
 import type { EpisodeTracker } from "../metrics/episodes.ts";
 import { EventKind, type EventQueue } from "./event_queue.ts";
 
 /** Options of {@linkcode SimMembers}. */
-export interface SimMembersOptions {
-  /** The run's seed. */
-  readonly seed: number;
-  /** The member kind's registry name and resolved settings. */
+export interface SimMembersOptions
+  extends Pick<MemberContextOptions, "seed" | "publicIds" | "indexOf" | "levels" | "catastrophe" | "broadcastId"> {
+  /** The member kind's registry name. */
   readonly kind: string;
+  /** The kind's resolved settings. */
   readonly settings: unknown;
-  /** Every member's public address, by index. */
-  readonly publicIds: readonly MemberId[];
-  /** Public address → index. */
-  readonly indexOf: ReadonlyMap<MemberId, number>;
-  /** Multi-level topology, or null. */
-  readonly levels: MemberLevels | null;
-  /** Catastrophe recovery, or null. */
-  readonly catastrophe: { readonly exponent: number; readonly reportAfterMs: number } | null;
-  /** The broadcast address, when catastrophe recovery is on. */
-  readonly broadcastId?: MemberId | undefined;
   /** Propagation episodes, when measured. */
   readonly tracker: EpisodeTracker | null;
   /** Where deadlines go. */

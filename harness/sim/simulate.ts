@@ -25,15 +25,13 @@ import { formatMemberId, loopbackId, type MemberId } from "../../lib/core/member
 import { analyzeJournal } from "../journal/analyze.ts";
 import { JOURNAL_VERSION, type JournalLine } from "../journal/records.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import type { EpisodeRecord } from "../metrics/episodes.ts";
 import { EpisodeTracker } from "../metrics/episodes.ts";
 import { absNowMs } from "../os/clock.ts";
 import { machineFacts, readUdpSnmp, selfUsage } from "../os/readings.ts";
-import { faultLine } from "../run/execute.ts";
+import { faultLine, trackDown } from "../run/execute.ts";
 import type { RunResult } from "../run/result.ts";
-import { type EndReason, RunFailedError, type RunProgress } from "../run/run.ts";
+import { type EndReason, RunFailedError, type RunOptions, type RunProgress } from "../run/run.ts";
 import type { Action } from "../faults/schedule.ts";
-import type { Scenario } from "../scenario/mod.ts";
 import { EventKind, EventQueue } from "./event_queue.ts";
 import { SimMembers } from "./members.ts";
 import { SimNetwork } from "./network.ts";
@@ -49,23 +47,12 @@ const FLUSH_LINES = 4096;
 /** Events between looks at the wall clock (progress, abort, deadline). */
 const CHECK_EVERY = 4096;
 
-/** Options of {@linkcode simulateScenario}. */
-export interface SimulateOptions {
-  /** The validated scenario to run. */
-  readonly scenario: Scenario;
-  /** Directory for events.jsonl and result.json (created). */
-  readonly outDir: string;
-  /** Aborting ends the run early (`reason: "interrupted"`); partial results are still written. */
-  readonly signal?: AbortSignal;
-  /** Called about twice a second (wall time) while the run goes. */
-  readonly onProgress?: (progress: RunProgress) => void;
-  /** Recorded in the result. @default {"dev"} */
-  readonly harnessVersion?: string;
-  /** Receives every finished episode when the scenario measures them. */
-  readonly episodeSink?: EpisodeRecord[];
-  /** Real ms after which the run is cut short (`reason: "deadline"`). @default {Infinity} */
-  readonly deadlineMs?: number;
-}
+/**
+ * Options of {@linkcode simulateScenario}: those of a real run; `deadlineMs`
+ * (wall ms) defaults to none, and progress comes about twice a second of
+ * wall time.
+ */
+export type SimulateOptions = RunOptions;
 
 /** Public addresses of a simulated run's members, by index. */
 export function simulatedIds(members: number): MemberId[] {
@@ -73,8 +60,6 @@ export function simulatedIds(members: number): MemberId[] {
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const DOWN = new Set(["crash", "kill", "pause"]);
-const UP = new Set(["recover", "restart", "resume"]);
 
 /**
  * Runs `options.scenario` in the simulator and writes `events.jsonl` and
@@ -198,10 +183,7 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
   };
   const act = (action: Action, nowMs: number) => {
     carryOut(action, network, members, nowMs);
-    if (DOWN.has(action.type)) down.add((action as { member: number }).member);
-    if (UP.has(action.type)) down.delete((action as { member: number }).member);
-    if (action.type === "pause") paused.add(action.member);
-    if (action.type === "resume") paused.delete(action.member);
+    trackDown(action, down, paused);
     write(faultLine(action, nowMs));
   };
 

@@ -11,7 +11,7 @@ const base = { name: "bad", duration: 10_000 };
 const FIELDS: Record<string, { wrongType: unknown; outOfRange: unknown; extra?: Record<string, unknown> }> = {
   name: { wrongType: 5, outOfRange: "" },
   description: { wrongType: 5, outOfRange: "x".repeat(1001) },
-  members: { wrongType: "50", outOfRange: 8188 },
+  members: { wrongType: "50", outOfRange: 20_001 },
   budgetBytesPerSec: { wrongType: "250", outOfRange: 7 },
   budgetAccounting: { wrongType: 1, outOfRange: "bits" },
   pMistake: { wrongType: "0.001", outOfRange: 1 },
@@ -41,6 +41,8 @@ const FIELDS: Record<string, { wrongType: unknown; outOfRange: unknown; extra?: 
   phi: { wrongType: 8, outOfRange: { threshold: 0 }, extra: { detector: "phi" } },
   swim: { wrongType: 1, outOfRange: { indirectChecks: 65 }, extra: { detector: "swim" } },
   neighbor: { wrongType: 1, outOfRange: { quorum: 0 }, extra: { detector: "neighbor" } },
+  memberlist: { wrongType: 1, outOfRange: { preset: "huge" }, extra: { detector: "memberlist", speedup: 1 } },
+  serf: { wrongType: 1, outOfRange: { profile: "huge" }, extra: { detector: "serf", speedup: 1 } },
 };
 
 Deno.test("the bad-input table covers every scenario field", () => {

@@ -10,7 +10,7 @@ import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { yellow } from "@std/fmt/colors";
 import { SCENARIOS } from "../../scenarios/mod.ts";
 import { type Report, writeReport } from "../report/html_report.ts";
-import type { ScenarioInput } from "../scenario/mod.ts";
+import { resolveScenario, type Scenario, ScenarioError, type ScenarioInput } from "../scenario/mod.ts";
 
 /** Version of the harness, recorded in every result. */
 export const HARNESS_VERSION = "0.1.0";
@@ -98,7 +98,32 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   pMistake: "--p-mistake",
   shards: "--shards",
   basePort: "--base-port",
+  detector: "--detector",
 };
+
+/** The scenario fields the given flags set (flags not given are left out). */
+export function flagOverrides(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * Resolves a scenario with flag overrides. A field a flag set that is out of
+ * range is bad input naming the flag; a field no flag sets, made invalid by
+ * the flags given (e.g. `--members 2` leaves no room for `modelFailed`),
+ * names those flags.
+ */
+export function resolveWithFlags(input: ScenarioInput, overrides: Record<string, unknown>): Scenario {
+  try {
+    return resolveScenario({ ...input, ...overrides });
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    const root = error.field.split(/[.[]/)[0]!;
+    const flag = root in overrides ? (FLAG_OF_FIELD[root] ?? `--${root}`) : undefined;
+    if (flag) throw new UsageError(`${flag}: ${error.message}`);
+    const given = Object.entries(overrides).map(([field, v]) => `${FLAG_OF_FIELD[field] ?? `--${field}`} ${v}`);
+    throw new UsageError(given.length > 0 ? `with ${given.join(" ")}: ${error.message}` : error.message);
+  }
+}
 
 /** A built-in scenario by name, or a scenario `.json` file (bad input: a {@linkcode UsageError}). */
 export async function loadScenario(name: string): Promise<ScenarioInput> {

@@ -12,17 +12,16 @@ import { type Command, Option } from "@commander-js/extra-typings";
 import { dim, green, red } from "@std/fmt/colors";
 import { SCENARIOS } from "../../../scenarios/mod.ts";
 import { DETECTOR_NAMES } from "../../members/registry.ts";
-import { resolveScenario, type Scenario, ScenarioError } from "../../scenario/mod.ts";
 import { runHostile } from "../../studies/hostile.ts";
 import {
   type CliContext,
   defaultOutDir,
-  FLAG_OF_FIELD,
+  flagOverrides,
   HARNESS_VERSION,
   integer,
   loadScenario,
   number,
-  UsageError,
+  resolveWithFlags,
   withInterrupt,
 } from "../common.ts";
 
@@ -59,26 +58,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--json", "print the report as JSON")
     .action(async (name, opts) => {
       const input = await loadScenario(name);
-      const overrides: Record<string, unknown> = {};
-      const set = (field: string, value: unknown) => {
-        if (value !== undefined) overrides[field] = value;
-      };
-      set("members", opts.members);
-      set("detector", opts.detector);
-      set("seed", opts.seed);
-      set("speedup", opts.speedup);
-      set("duration", opts.duration === undefined ? undefined : opts.duration * 1000);
-      let scenario: Scenario;
-      try {
-        scenario = resolveScenario({ ...input, ...overrides });
-      } catch (error) {
-        if (error instanceof ScenarioError) {
-          const root = error.field.split(/[.[]/)[0]!;
-          const flag = root in overrides ? (FLAG_OF_FIELD[root] ?? `--${root}`) : undefined;
-          throw new UsageError(flag ? `${flag}: ${error.message}` : error.message);
-        }
-        throw error;
-      }
+      const overrides = flagOverrides({
+        members: opts.members,
+        detector: opts.detector,
+        seed: opts.seed,
+        speedup: opts.speedup,
+        duration: opts.duration === undefined ? undefined : opts.duration * 1000,
+      });
+      const scenario = resolveWithFlags(input, overrides);
       const outDir = opts.out ?? defaultOutDir(`hostile-${scenario.name}`);
       const report = await withInterrupt(
         (signal) =>

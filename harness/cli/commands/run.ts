@@ -13,19 +13,20 @@ import { renderSummary } from "../../report/summary.ts";
 import { findFastestFaithful } from "../../studies/fastest.ts";
 import { runReport } from "../../report/html_report.ts";
 import { RunFailedError, runScenario } from "../../run/run.ts";
-import { MAX_MEMBERS, MAX_SOCKET_MEMBERS, resolveScenario, type Scenario, ScenarioError } from "../../scenario/mod.ts";
+import { MAX_MEMBERS, MAX_SOCKET_MEMBERS } from "../../scenario/mod.ts";
 import { simulateScenario } from "../../sim/mod.ts";
 import { PortInUseError } from "../../net/udp_transport.ts";
 
 import {
   type CliContext,
   defaultOutDir,
-  FLAG_OF_FIELD,
+  flagOverrides,
   HARNESS_VERSION,
   integer,
   loadScenario,
   number,
   prepareOutDir,
+  resolveWithFlags,
   UsageError,
   withInterrupt,
   writeReportSafely,
@@ -101,22 +102,17 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option("--no-color", "no colors in the summary"))
     .action(async (name, opts) => {
       const input = await loadScenario(name);
-      const overrides: Record<string, unknown> = {};
-      const set = (field: string, value: unknown) => {
-        if (value !== undefined) overrides[field] = value;
-      };
-      set("members", opts.members);
-      set("loss", opts.loss);
-      set("seed", opts.seed);
-      if (opts.speedup !== "fastest") set("speedup", opts.speedup);
-      set(
-        "duration",
-        opts.duration === undefined ? undefined : opts.duration * 1000,
-      );
-      set("budgetBytesPerSec", opts.budget);
-      set("pMistake", opts.pMistake);
-      set("shards", opts.shards);
-      set("basePort", opts.basePort);
+      const overrides = flagOverrides({
+        members: opts.members,
+        loss: opts.loss,
+        seed: opts.seed,
+        speedup: opts.speedup === "fastest" ? undefined : opts.speedup,
+        duration: opts.duration === undefined ? undefined : opts.duration * 1000,
+        budgetBytesPerSec: opts.budget,
+        pMistake: opts.pMistake,
+        shards: opts.shards,
+        basePort: opts.basePort,
+      });
       const members = { ...input, ...overrides }.members;
       if (!opts.simulate && typeof members === "number" && members > MAX_SOCKET_MEMBERS) {
         throw new UsageError(
@@ -143,20 +139,7 @@ export function register(program: Command, ctx: CliContext): void {
         console.error(dim(`fastest faithful speed-up (with 2x headroom where possible): ${found.speedup}×`));
         overrides.speedup = found.speedup;
       }
-      let scenario: Scenario;
-      try {
-        scenario = resolveScenario({ ...input, ...overrides });
-      } catch (error) {
-        if (error instanceof ScenarioError) {
-          const root = error.field.split(/[.[]/)[0]!;
-          const flag = root in overrides ? FLAG_OF_FIELD[root] : undefined;
-          if (flag) throw new UsageError(`${flag}: ${error.message}`);
-          // A field no flag sets, made invalid by the flags given (e.g. --members 2 leaves no room for modelFailed).
-          const given = Object.entries(overrides).map(([field, v]) => `${FLAG_OF_FIELD[field]} ${v}`);
-          throw new UsageError(given.length > 0 ? `with ${given.join(" ")}: ${error.message}` : error.message);
-        }
-        throw error;
-      }
+      const scenario = resolveWithFlags(input, overrides);
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir(scenario.name);
       await prepareOutDir(outDir, opts.force === true);

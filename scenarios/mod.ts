@@ -11,8 +11,10 @@ import compare from "./compare.ts";
 import demo from "./demo.ts";
 import dissemination from "./dissemination.ts";
 import faults from "./faults.ts";
+import isolatedReturn from "./isolated_return.ts";
 import memberlistCrash from "./memberlist_crash.ts";
 import serfCrash from "./serf_crash.ts";
+import slowMembers from "./slow_members.ts";
 
 /** Every built-in scenario, by name. */
 export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
@@ -24,4 +26,6 @@ export const SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
   dissemination,
   "memberlist-crash": memberlistCrash,
   "serf-crash": serfCrash,
+  "isolated-return": isolatedReturn,
+  "slow-members": slowMembers,
 };

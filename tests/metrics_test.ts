@@ -99,6 +99,27 @@ Deno.test("mistakes() counts S-transitions about live members, not fault, partit
   assert(m.ci95[0] < m.perPairHour && m.perPairHour < m.ci95[1]);
 });
 
+Deno.test("mistakes() splits mistakes by slowness: about a slow member, by a slow observer, among healthy", () => {
+  const failed = (observer: number, subject: number, atMs: number) => ({
+    observer,
+    subject,
+    kind: "failed" as const,
+    atMs,
+  });
+  const m = mistakes(record({
+    slows: [{ member: 1, fromMs: 10_000, toMs: 20_000 }],
+    events: [
+      failed(0, 1, 15_000), // about the slow member
+      failed(2, 1, 20_500), // its silence (1 s) overlaps the slow period: still about it
+      failed(1, 2, 12_000), // the slow member's own mistake
+      failed(3, 2, 12_000), // among healthy
+      failed(0, 1, 40_000), // long after: among healthy
+    ],
+  }));
+  assertEquals(m.count, 5);
+  assertEquals(m.bySlowness, { aboutSlow: 2, bySlowObserver: 1, amongHealthy: 2 });
+});
+
 Deno.test("mistakes() reports zero as an upper bound", () => {
   const m = mistakes(record({}));
   assertEquals(m.count, 0);

@@ -164,6 +164,10 @@ export const memberlistKind = withLauncher(
     silenceMs: (w, ctx) => silenceOf(w, ctx.members),
     describe: (w, ctx) => `memberlist 0.2.2 (${w.preset}) · ${describeTimings(w, ctx.members)}`,
     model: (w, ctx) => modelTimings(w, ctx.members),
+    variants: {
+      // Lifeguard off as far as 0.2.2 allows (AwarenessMaxMultiplier 1, SuspicionMaxTimeoutMult 1; the buddy system stays).
+      "memberlist-classic": (input) => ({ ...input, awareness: false, dynamicSuspicion: false }),
+    },
   }),
   (w) => new MemberlistLauncher(w),
 );

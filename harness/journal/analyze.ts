@@ -24,6 +24,7 @@ import type {
   PartitionInterval,
   RecordedEvent,
   RunRecord,
+  SlowInterval,
 } from "../metrics/record.ts";
 import { remerges } from "../metrics/remerge.ts";
 import { processSummary, reconcileViews, type ViewReconciliation } from "../metrics/external.ts";
@@ -50,6 +51,21 @@ function downIntervals(faults: readonly FaultLine[]): DownInterval[] {
     }
   }
   for (const [member, o] of open) out.push({ member, fromMs: o.fromMs, toMs: null, cause: o.cause });
+  return out.sort((a, b) => a.fromMs - b.fromMs);
+}
+
+/** When members were slow: from each `slow` fault to its `fast`. */
+function slowIntervals(faults: readonly FaultLine[]): SlowInterval[] {
+  const open = new Map<number, number>();
+  const out: SlowInterval[] = [];
+  for (const f of faults) {
+    if (f.fault === "slow") open.set(f.member, f.t);
+    else if (f.fault === "fast" && open.has(f.member)) {
+      out.push({ member: f.member, fromMs: open.get(f.member)!, toMs: f.t });
+      open.delete(f.member);
+    }
+  }
+  for (const [member, fromMs] of open) out.push({ member, fromMs, toMs: null });
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
 
@@ -126,6 +142,7 @@ export function recordOf(j: Journal): RunRecord {
     budgetAccounting: sc.budgetAccounting,
     downs: downIntervals(j.faults),
     partitions: partitionIntervals(j.faults, n),
+    slows: slowIntervals(j.faults),
     silenceMs: sc.silenceMs,
     events,
     totals,

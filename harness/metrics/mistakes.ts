@@ -42,6 +42,17 @@ export interface Mistakes {
   readonly partitionDetections: number;
   /** S-transitions about an address that is no member's. */
   readonly unknownSubjectDetections: number;
+  /**
+   * The mistakes split by who was slow (the slow-member fault) in the
+   * silence before each: about a slow member, by a slow observer about a
+   * member that was not slow, and among members neither of which was slow
+   * (Lifeguard's false positives about healthy members are the last two).
+   */
+  readonly bySlowness: {
+    readonly aboutSlow: number;
+    readonly bySlowObserver: number;
+    readonly amongHealthy: number;
+  };
 }
 
 /**
@@ -57,6 +68,10 @@ export function mistakes(record: RunRecord): Mistakes {
   const { downsOf, isDown } = downIndex(record);
   const downDuring = (m: number, from: number, to: number) =>
     (downsOf.get(m) ?? []).some((d) => d.fromMs <= to && (d.toMs ?? end) > from);
+  const slowDuring = (m: number, from: number, to: number) =>
+    (record.slows ?? []).some((d) => d.member === m && d.fromMs <= to && (d.toMs ?? end) > from);
+  let aboutSlow = 0;
+  let bySlowObserver = 0;
   const cutDuring = (x: number, o: number, from: number, to: number) =>
     record.partitions.some((p) => p.fromMs <= to && (p.toMs ?? end) > from && p.cuts.includes(x * n + o));
   let count = 0;
@@ -84,6 +99,8 @@ export function mistakes(record: RunRecord): Mistakes {
         else {
           count++;
           openAt = e.atMs;
+          if (slowDuring(e.subject, from, e.atMs)) aboutSlow++;
+          else if (slowDuring(e.observer, from, e.atMs)) bySlowObserver++;
         }
       } else if (restoresTrust(e.kind) && openAt !== undefined) {
         corrected++;
@@ -128,6 +145,7 @@ export function mistakes(record: RunRecord): Mistakes {
     faultDetections: fault,
     partitionDetections: partition,
     unknownSubjectDetections: unknown,
+    bySlowness: { aboutSlow, bySlowObserver, amongHealthy: count - aboutSlow - bySlowObserver },
   };
 }
 

@@ -37,6 +37,16 @@ export interface DownInterval {
   readonly cause: "crash" | "kill" | "pause" | "failed";
 }
 
+/** A member slowed (stopped for a share of every interval) from `fromMs` to `toMs` (null: to the end). */
+export interface SlowInterval {
+  /** Member index. */
+  readonly member: number;
+  /** Start (nominal ms). */
+  readonly fromMs: number;
+  /** End (nominal ms), or null if it lasted to the end of the run. */
+  readonly toMs: number | null;
+}
+
 /** A partition in place from `fromMs` to `toMs` (null: to the end). */
 export interface PartitionInterval {
   /** Start (nominal ms). */
@@ -98,6 +108,8 @@ export interface RunRecord {
   readonly downs: readonly DownInterval[];
   /** When partitions were in place, with their cut links. */
   readonly partitions: readonly PartitionInterval[];
+  /** When members were slow (absent in records from before the slow fault: none). */
+  readonly slows?: readonly SlowInterval[];
   /** The silence that ends in a detection (T_fail, SWIM's suspicion timeout + 2 T'): attributes a detection to a fault. */
   readonly silenceMs: number;
   readonly events: readonly RecordedEvent[];

@@ -22,6 +22,8 @@
 
 import { kindOf } from "../members/registry.ts";
 import type { LevelBandwidth } from "../metrics/levels.ts";
+import type { Mistakes } from "../metrics/mistakes.ts";
+import { poissonInterval } from "../../lib/core/stats.ts";
 import type { Remerge } from "../metrics/remerge.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
@@ -54,6 +56,10 @@ export interface ComparisonRow {
   readonly mistakes: number;
   /** Mistakes per pair-hour. */
   readonly mistakesPerPairHour: number;
+  /** 95% interval of the mistakes count (exact Poisson). */
+  readonly mistakesCi95: readonly [number, number];
+  /** Mistakes split by who was slow (the slow-member fault), when the scenario slows any member. */
+  readonly mistakesBySlowness: Mistakes["bySlowness"] | null;
   /** UDP payload per member per nominal second, as sent. */
   readonly bytesPerSec: number;
   /** With IPv4/UDP headers. */
@@ -99,6 +105,8 @@ function failedRow(variant: Comparable, detector: string, error: string, outDir:
     detectedFraction: null,
     mistakes: 0,
     mistakesPerPairHour: 0,
+    mistakesCi95: [0, 0],
+    mistakesBySlowness: null,
     bytesPerSec: 0,
     wireBytesPerSec: 0,
     tcpBytesPerSec: null,
@@ -193,6 +201,8 @@ export async function runComparison(
       detectedFraction: crash?.detection.detectedFraction ?? null,
       mistakes: r.mistakes.count,
       mistakesPerPairHour: r.mistakes.perPairHour,
+      mistakesCi95: poissonInterval(r.mistakes.count),
+      mistakesBySlowness: scenario.actions.some((a) => a.type === "slow") ? r.mistakes.bySlowness : null,
       bytesPerSec: r.bandwidth.meanBytesPerSec,
       wireBytesPerSec: r.bandwidth.meanWireBytesPerSec,
       tcpBytesPerSec: r.bandwidth.tcp?.meanSentBytesPerSec ?? null,

@@ -7,6 +7,7 @@
 
 import { renderSvg } from "../report/charts.ts";
 import type { ComparisonRow } from "./compare.ts";
+import { poissonInterval } from "../../lib/core/stats.ts";
 
 /** `compare.md`: one row per variant, then infection, bytes by level and re-merge where any row has them. */
 export function comparisonMarkdown(name: string, rows: readonly ComparisonRow[], equalBudget: boolean): string {
@@ -30,6 +31,23 @@ export function comparisonMarkdown(name: string, rows: readonly ComparisonRow[],
     ),
     "",
   ];
+  if (rows.some((r) => r.mistakesBySlowness !== null)) {
+    const ci = (c: readonly [number, number]) => `[${c[0].toFixed(1)}, ${c[1].toFixed(1)}]`;
+    lines.push(
+      "Mistakes with slow members (stopped for a share of every interval): about a slow member, by a slow " +
+        "observer, and among members neither of which was slow (95% exact Poisson intervals of the counts):",
+      "",
+      "| variant | mistakes | 95% interval | about slow | by slow observer | among healthy | among healthy 95% |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      ...rows.filter((r) => r.mistakesBySlowness !== null).map((r) => {
+        const b = r.mistakesBySlowness!;
+        return `| ${r.variant} | ${r.mistakes} | ${
+          ci(r.mistakesCi95)
+        } | ${b.aboutSlow} | ${b.bySlowObserver} | ${b.amongHealthy} | ${ci(poissonInterval(b.amongHealthy))} |`;
+      }),
+      "",
+    );
+  }
   if (rows.some((r) => r.tcpBytesPerSec !== null)) {
     lines.push(
       "Real programs (memberlist, Serf) are counted at the proxy; they also use TCP on their port (joins, " +

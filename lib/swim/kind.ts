@@ -75,6 +75,16 @@ export const swimKind = defineKind<ResolvedSwimOptions>()({
   variants: {
     // As memberlist runs it: plus the separate gossip every 200 ms to 3 members.
     lifeguard: (input) => ({ gossipIntervalMs: 200, gossipNodes: 3, ...input, lifeguard: true }),
+    // Lifeguard off as memberlist 0.2.2 can turn it off: its buddy system always stays on.
+    "swim-buddy": (input) => ({
+      gossipIntervalMs: 200,
+      gossipNodes: 3,
+      ...input,
+      lifeguard: false,
+      awareness: false,
+      dynamicSuspicion: false,
+      buddy: true,
+    }),
   },
   create: (w, m) => {
     const { members: _n, suspicionMaxMs: _max, confirmationsNeeded: _k, retransmits: _r, ...protocol } = w;

@@ -16,8 +16,9 @@ export function register(program: Command, _ctx: CliContext): void {
   program.command("list")
     .description("list the built-in scenarios")
     .action(() => {
+      const width = Math.max(...Object.keys(SCENARIOS).map((name) => name.length));
       for (const [name, s] of Object.entries(SCENARIOS)) {
-        console.log(`${bold(name.padEnd(10))} ${s.description ?? ""}`);
+        console.log(`${bold(name.padEnd(width))}  ${s.description ?? ""}`);
       }
     });
 }

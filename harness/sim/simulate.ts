@@ -316,7 +316,8 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
   journal.close();
 
   const { result, episodes } = await analyzeJournal(outDir);
-  options.episodeSink?.push(...episodes);
+  // One by one: millions of episodes overflow the stack as arguments.
+  for (const e of episodes) options.episodeSink?.push(e);
   if (fatal) throw new RunFailedError(`the simulation failed: ${fatal.message}`, result, { cause: fatal });
   return result;
 }

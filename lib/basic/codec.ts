@@ -116,8 +116,10 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (kind === MessageKind.PullRequest && count !== 0) {
     throw new DecodeError("entry", 2, `Cannot decode a pull request with ${count} entries: it carries none`);
   }
-  const members = new Float64Array(count);
-  const counters = new Uint16Array(count);
+  // One allocation for both arrays (ids first, 8-byte aligned).
+  const buffer = new ArrayBuffer(10 * count);
+  const members = new Float64Array(buffer, 0, count);
+  const counters = new Uint16Array(buffer, 8 * count, count);
   const seen = seenTable(count);
   let at = HEADER_BYTES;
   let stateCount = count;

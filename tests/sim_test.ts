@@ -3,7 +3,7 @@
 // journal and analysis as runs on real sockets.
 import { assert, assertEquals } from "@std/assert";
 import { main } from "../harness/cli/main.ts";
-import { type RunResult } from "../harness/run/result.ts";
+import type { RunResult } from "../harness/run/result.ts";
 import { runScenario } from "../harness/run/run.ts";
 import { resolveScenario, type ScenarioInput } from "../harness/scenario/mod.ts";
 import { EventKind, EventQueue, simulateScenario } from "../harness/sim/mod.ts";

@@ -206,9 +206,9 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
     bold("validate") +
       ` · n ${v.model.members} · f ${v.model.failed} · loss ${pct(v.model.loss)} · B ${c.B} B/s · T_gossip ${
         s(c.tGossipMs)
-      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · speed-up ${c.speedup}× · ${
-        v.rows[0]?.episodes ?? 0
-      } episodes · ${v.wallSeconds.toFixed(0)} s wall`,
+      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · ${
+        v.mode === "simulated" ? "simulated" : `speed-up ${c.speedup}×`
+      } · ${v.rows[0]?.episodes ?? 0} episodes · ${v.wallSeconds.toFixed(0)} s wall`,
   );
   lines.push(dim(`rows compare the ${v.compares}`));
   // One table of columns, so the header and the rows cannot disagree.

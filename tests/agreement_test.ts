@@ -3,7 +3,13 @@
 // deno-lint-ignore-file no-console -- the CLI test silences the CLI's output.
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { main } from "../harness/cli/main.ts";
-import { agreementRow, poissonRatesPValue, runAgreement } from "../harness/studies/agreement.ts";
+import {
+  agreementRow,
+  countDeclarations,
+  poissonRatesPValue,
+  runAgreement,
+  type RunFigures,
+} from "../harness/studies/agreement.ts";
 import { runComparison } from "../harness/studies/compare.ts";
 import type { RunResult } from "../harness/run/result.ts";
 
@@ -37,6 +43,7 @@ Deno.test("a small case on sockets and simulated: detection within 10%, mistakes
     assert(row.real.faithful, `real run not faithful: ${row.real.reasons.join("; ")}`);
     assertEquals(row.findings, []);
     assertEquals(row.verdict, "agree");
+    assertEquals([row.detection, row.mistakes, row.bandwidth], ["yes", "yes", "yes"]);
     assertEquals([row.real.detected, row.simulated.detected], [19, 19]);
     assert(Math.abs(row.detectionRatio! - 1) <= 0.1, `detection ratio ${row.detectionRatio}`);
     assert(row.mistakesP >= 0.01);
@@ -50,10 +57,10 @@ Deno.test("a small case on sockets and simulated: detection within 10%, mistakes
     assertEquals([sim.mode, real.mode], ["simulated", "real"]);
   }));
 
-/** A result with just what the agreement row reads. */
-function fake(latencies: number[], mistakes: number, bytesPerSec: number, faithful = true): RunResult {
+/** A run with just what the agreement row reads. */
+function fake(latencies: number[], mistakes: number, bytesPerSec: number, faithful = true): RunFigures {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return {
+  const result = {
     crashes: [{
       cause: "crash",
       detection: {
@@ -70,6 +77,7 @@ function fake(latencies: number[], mistakes: number, bytesPerSec: number, faithf
     reason: null,
     wallSeconds: 1,
   } as unknown as RunResult;
+  return { result, declarations: mistakes };
 }
 
 Deno.test("agreementRow() pools seeds and judges each criterion at its bound", () => {
@@ -82,13 +90,33 @@ Deno.test("agreementRow() pools seeds and judges each criterion at its bound", (
   assertAlmostEquals(agree.detectionRatio!, 1.08, 1e-12);
   assertEquals([agree.verdict, agree.real.perSeedMedianMs], ["agree", [2, 5]]);
   const slow = agreementRow(s, [1], [fake([10], 0, 100)], [fake([11.5], 0, 100)]);
-  assertEquals([slow.verdict, slow.detectionAgrees], ["disagree", false]);
+  assertEquals([slow.verdict, slow.detection], ["disagree", "no"]);
   const costly = agreementRow(s, [1], [fake([10], 0, 100)], [fake([10], 0, 103)]);
-  assertEquals([costly.verdict, costly.bandwidthAgrees], ["disagree", false]);
+  assertEquals([costly.verdict, costly.bandwidth], ["disagree", "no"]);
   const mistaken = agreementRow(s, [1], [fake([10], 0, 100)], [fake([10], 12, 100)]);
-  assertEquals([mistaken.verdict, mistaken.mistakesAgree], ["disagree", false]);
+  assertEquals([mistaken.verdict, mistaken.mistakes], ["disagree", "no"]);
   const noisy = agreementRow(s, [1], [fake([10], 0, 100, false)], [fake([10], 0, 100)]);
   assertEquals(noisy.verdict, "inconclusive");
+  // 3% apart on average, but the seeds spread by ±10%: unresolved, so inconclusive, not a disagreement.
+  const spread = agreementRow(s, [1, 2], [fake([10], 0, 90), fake([10], 0, 110)], [
+    fake([10], 0, 93),
+    fake([10], 0, 113),
+  ]);
+  assertEquals([spread.bandwidth, spread.verdict], ["unresolved", "inconclusive"]);
+  assert(spread.bandwidthNoise! > 0.03);
+  // The same 3% with seeds that agree to ±0.5%: a disagreement.
+  const tight = agreementRow(s, [1, 2], [fake([10], 0, 99.5), fake([10], 0, 100.5)], [
+    fake([10], 0, 102.5),
+    fake([10], 0, 103.5),
+  ]);
+  assertEquals([tight.bandwidth, tight.verdict], ["no", "disagree"]);
+});
+
+Deno.test("countDeclarations() counts a subject's mistakes once per silence window", () => {
+  const at = (subject: number, atMs: number) => ({ subject, atMs });
+  // Subject 1: a burst of three (one declaration) and a later one; subject 2: one.
+  assertEquals(countDeclarations([at(1, 0), at(1, 100), at(2, 150), at(1, 900), at(1, 5000)], 1000), 3);
+  assertEquals(countDeclarations([], 1000), 0);
 });
 
 Deno.test("poissonRatesPValue() is the exact two-sided conditional test", () => {

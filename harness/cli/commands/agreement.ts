@@ -11,7 +11,7 @@
 
 import { type Command, Option } from "@commander-js/extra-typings";
 import { bold, dim, green, red, setColorEnabled, yellow } from "@std/fmt/colors";
-import { AGREEMENT_SETTINGS, runAgreement } from "../../studies/agreement.ts";
+import { AGREEMENT_SETTINGS, recomposeAgreement, runAgreement } from "../../studies/agreement.ts";
 import { toTable } from "../../studies/model_table.ts";
 import {
   type CliContext,
@@ -38,16 +38,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/agreement-<time>)")
     .option("--json", "print agreement.json to stdout instead of the table")
+    .option("--from <dir>", "judge the runs saved in a previous agreement directory again instead of running")
     .addOption(new Option("--no-color", "no colors"))
     .action(async (opts) => {
       if (!opts.color) setColorEnabled(false);
       const chosen = opts.settings.split(",").map((s) => s.trim());
       const bad = chosen.filter((s) => !ids.includes(s));
       if (bad.length > 0) throw new UsageError(`--settings: unknown ${bad.join(", ")}; expected ${ids.join(", ")}`);
-      const outDir = opts.out ?? defaultOutDir("agreement");
-      await prepareOutDir(outDir, opts.force === true);
+      const outDir = opts.from ?? opts.out ?? defaultOutDir("agreement");
+      if (!opts.from) await prepareOutDir(outDir, opts.force === true);
       let interrupted = false;
-      const report = await withInterrupt(
+      const report = opts.from ? await recomposeAgreement(opts.from) : await withInterrupt(
         (signal) =>
           runAgreement({
             outDir,
@@ -70,6 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
             "median sim (s)": s(r.simulated.detectionMedianMs),
             "ratio": r.detectionRatio,
             "mistakes real/sim": `${r.real.mistakes}/${r.simulated.mistakes}`,
+            "declarations real/sim": `${r.real.declarations}/${r.simulated.declarations}`,
             "p": r.mistakesP,
             "B/s real": r.real.bytesPerSec,
             "B/s sim": r.simulated.bytesPerSec,

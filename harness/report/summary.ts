@@ -244,10 +244,17 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
     const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
     lines.push(fmt(r.slice(0, last)).concat("  ", colour(verdict.padStart(widths[last]!))));
   }
+  const pooled = v.layouts && v.layouts.length > 1;
   lines.push(
     dim(
-      "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
-        "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q",
+      pooled
+        ? `note: episodes pooled over ${v.layouts!.length} simulated phase layouts (seeds ${v.layouts![0]}–${
+          v.layouts!.at(-1)
+        }), so q is the unconditional one; 'layout range' is the spread of each layout's own q`
+        : "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
+          (v.mode === "simulated"
+            ? "--layouts pools several simulated layouts for the unconditional q"
+            : "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q"),
     ),
   );
   const rt = v.roundsTo;

@@ -23,6 +23,7 @@ import { runScenario } from "../run/run.ts";
 import { simulateScenario } from "../sim/simulate.ts";
 import { resolveScenario, type Scenario } from "../scenario/mod.ts";
 import { simulateEpisodes } from "./simulated_episodes.ts";
+import { layoutDir, pooledValidation, runLayouts } from "./validate_layouts.ts";
 import { validate, type ValidateInput, type Validation } from "./validation.ts";
 
 /** Options of {@linkcode runValidation}. */
@@ -53,6 +54,8 @@ export interface ValidationOptions {
   readonly harnessVersion?: string;
   /** Run in the simulator (virtual time) instead of on real sockets. @default {false} */
   readonly simulate?: boolean;
+  /** With `simulate`: spread the episodes over this many runs (seeds seed, seed+1, ...), pooled. @default {1} */
+  readonly layouts?: number;
 }
 
 /** Contents of `DIR/validation.json`. */
@@ -61,6 +64,8 @@ export interface ValidationFile extends Validation {
   readonly schemaVersion: 1;
   /** Whether the episodes were measured on real sockets or in the simulator. */
   readonly mode: RunResult["mode"];
+  /** The seeds of the pooled layouts (`validate_layouts.ts`), when the episodes come from several runs. */
+  readonly layouts?: readonly number[];
   /** False when the run was not faithful or not complete: verdicts are then "inconclusive". */
   readonly conclusive: boolean;
   /** Why the validation is inconclusive (empty when conclusive). */
@@ -111,6 +116,7 @@ export function validationScenario(options: ValidationOptions): Scenario {
 
 /** Runs a validation and writes `validation.json`. */
 export async function runValidation(options: ValidationOptions): Promise<{ file: ValidationFile; result: RunResult }> {
+  if (options.simulate && (options.layouts ?? 1) > 1) return await runLayouts(options, options.layouts!);
   const scenario = validationScenario(options);
   const sink: EpisodeRecord[] = [];
   const run = {
@@ -185,12 +191,37 @@ function toySimulation(
   return { layouts: runs.map((r) => r.records), expectedObservers: runs[0]!.expectedObservers };
 }
 
-/** Re-analyses a saved validation run (its result.json and episodes.csv) and rewrites validation.json. */
+/**
+ * Re-analyses a saved validation run (its result.json and episodes.csv, or
+ * every `layout-<i>` directory's when it pooled layouts) and rewrites
+ * validation.json.
+ */
 export async function revalidate(dir: string): Promise<ValidationFile> {
-  const result = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)) as RunResult;
-  // Line by line: ten million episodes are more than one string holds comfortably.
+  const pooled = await Deno.stat(`${layoutDir(dir, 1)}/result.json`).then(() => true, () => false);
+  let file: ValidationFile;
+  if (pooled) {
+    const results: RunResult[] = [];
+    const layouts: EpisodeRecord[][] = [];
+    for (let i = 1;; i++) {
+      const at = layoutDir(dir, i);
+      const text = await Deno.readTextFile(`${at}/result.json`).catch(() => null);
+      if (text === null) break;
+      results.push(JSON.parse(text) as RunResult);
+      layouts.push(await readEpisodesCsv(`${at}/episodes.csv`));
+    }
+    file = pooledValidation(results, layouts);
+  } else {
+    const result = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)) as RunResult;
+    file = buildValidationFile(result, await readEpisodesCsv(`${dir}/episodes.csv`));
+  }
+  await writeJsonAtomic(`${dir}/validation.json`, file);
+  return file;
+}
+
+/** Reads `episodes.csv` line by line (ten million episodes are more than one string holds comfortably). */
+async function readEpisodesCsv(path: string): Promise<EpisodeRecord[]> {
   const records: EpisodeRecord[] = [];
-  using csv = await Deno.open(`${dir}/episodes.csv`, { read: true });
+  using csv = await Deno.open(path, { read: true });
   let header = true;
   await forEachLine(csv.readable, (line) => {
     if (header) {
@@ -206,7 +237,5 @@ export async function revalidate(dir: string): Promise<ValidationFile> {
     ];
     records.push({ source, counter, originMs, learned, maxPropMs });
   });
-  const file = buildValidationFile(result, records);
-  await writeJsonAtomic(`${dir}/validation.json`, file);
-  return file;
+  return records;
 }

@@ -53,6 +53,12 @@ export function register(program: Command, ctx: CliContext): void {
       "--simulate",
       "measure in the simulator (virtual time, no sockets): 10^7 episodes, q(T) down to 10^-6, in minutes",
     )
+    .option(
+      "--layouts <L>",
+      "with --simulate: spread the episodes over L runs (seeds s..s+L-1, independent phase layouts), pooled",
+      integer(1, 1000),
+      1,
+    )
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
     .option("--json", "print validation.json to stdout instead of the table")
@@ -79,6 +85,11 @@ export function register(program: Command, ctx: CliContext): void {
           `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,
         );
       }
+      if (opts.layouts > 1 && !opts.simulate) {
+        throw new UsageError(
+          `--layouts: only with --simulate (a real run is one layout): current value is ${opts.layouts}`,
+        );
+      }
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir("validate");
       await prepareOutDir(outDir, opts.force === true);
@@ -93,6 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
         seed: opts.seed,
         outDir,
         simulate: opts.simulate === true,
+        layouts: opts.layouts,
       };
       const scenario = validationScenario(base);
       const progress = createProgress(opts.progress);
@@ -102,7 +114,7 @@ export function register(program: Command, ctx: CliContext): void {
             (scenario.durationMs / 1000).toFixed(0)
           } s nominal ` +
             (opts.simulate
-              ? "in virtual time"
+              ? `in virtual time${opts.layouts > 1 ? ` over ${opts.layouts} layouts` : ""}`
               : `at speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real)`) +
             ` → ${outDir}`,
         ));

@@ -61,6 +61,11 @@ Deno.test("validate --simulate --layouts pools independent phase layouts, and --
     console.log = console.error = () => {};
     try {
       assertEquals(await main(["validate", "--layouts", "2", "-o", `${dir}/x`]), 2);
+      // The command line pools ten layouts by default when simulating.
+      const args = ["validate", "--simulate", "-n", "12", "--episodes", "2000", "-o", `${dir}/cli`, "--no-progress"];
+      assertEquals(await main(args), 0);
+      const saved = JSON.parse(await Deno.readTextFile(`${dir}/cli/validation.json`));
+      assertEquals([saved.mode, saved.layouts.length], ["simulated", 10]);
     } finally {
       console.log = log;
       console.error = error;

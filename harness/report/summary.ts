@@ -274,6 +274,7 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
         m.ci95[1].toExponential(2)
       }] per pair-hour) — the model bounds episodes, not this count`,
   );
-  lines.push(dim("results   ") + `${outDir}/validation.json · ${outDir}/result.json · ${outDir}/episodes.csv`);
+  const runs = pooled ? `${outDir}/layout-{1..${v.layouts!.length}}/` : `${outDir}/`;
+  lines.push(dim("results   ") + `${outDir}/validation.json · ${runs}result.json · ${runs}episodes.csv`);
   return lines.join("\n");
 }

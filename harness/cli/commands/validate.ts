@@ -24,6 +24,9 @@ import {
   writeReportSafely,
 } from "../common.ts";
 
+/** Phase layouts a simulated validation pools unless `--layouts` says otherwise. */
+const SIMULATED_LAYOUTS_DEFAULT = 10;
+
 /** Registers the command on `program`. */
 export function register(program: Command, ctx: CliContext): void {
   program.command("validate")
@@ -55,9 +58,9 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       "--layouts <L>",
-      "with --simulate: spread the episodes over L runs (seeds s..s+L-1, independent phase layouts), pooled",
+      "with --simulate: spread the episodes over L runs (seeds s..s+L-1, independent phase layouts), pooled " +
+        "(default 10 with --simulate: the tail of q depends on the layout; a real run is one)",
       integer(1, 1000),
-      1,
     )
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
@@ -85,11 +88,12 @@ export function register(program: Command, ctx: CliContext): void {
           `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,
         );
       }
-      if (opts.layouts > 1 && !opts.simulate) {
+      if (opts.layouts !== undefined && opts.layouts > 1 && !opts.simulate) {
         throw new UsageError(
           `--layouts: only with --simulate (a real run is one layout): current value is ${opts.layouts}`,
         );
       }
+      const layouts = opts.layouts ?? (opts.simulate ? SIMULATED_LAYOUTS_DEFAULT : 1);
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir("validate");
       await prepareOutDir(outDir, opts.force === true);
@@ -104,7 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
         seed: opts.seed,
         outDir,
         simulate: opts.simulate === true,
-        layouts: opts.layouts,
+        layouts,
       };
       const scenario = validationScenario(base);
       const progress = createProgress(opts.progress);
@@ -114,7 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
             (scenario.durationMs / 1000).toFixed(0)
           } s nominal ` +
             (opts.simulate
-              ? `in virtual time${opts.layouts > 1 ? ` over ${opts.layouts} layouts` : ""}`
+              ? `in virtual time${layouts > 1 ? ` over ${layouts} layouts` : ""}`
               : `at speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real)`) +
             ` → ${outDir}`,
         ));

@@ -250,7 +250,9 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
       pooled
         ? `note: episodes pooled over ${v.layouts!.length} simulated phase layouts (seeds ${v.layouts![0]}–${
           v.layouts!.at(-1)
-        }), so q is the unconditional one; 'layout range' is the spread of each layout's own q`
+        }), so q is the unconditional one; 'layout range' is the spread of each layout's own q. Misses near T_fail ` +
+          "come in bursts (one observer gossiped to by no one for many periods misses every source's heartbeats at once), " +
+          "so there the binomial CI, which counts episodes as independent, is too narrow"
         : "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
           (v.mode === "simulated"
             ? "--layouts pools several simulated layouts for the unconditional q"

@@ -9,6 +9,7 @@ import {
 import { DecodeError, HEADER_BYTES } from "../lib/core/wire.ts";
 import { formatMemberId, loopbackId, parseMemberId } from "../lib/core/member_id.ts";
 import { seededPrng } from "../lib/core/prng.ts";
+import { crc32 } from "../lib/core/_crc32.ts";
 
 const ids = [loopbackId(7001), loopbackId(7002), parseMemberId("10.1.2.3:65535")];
 
@@ -95,4 +96,22 @@ Deno.test("serialDelta16() compares wrapping counters within a sliding window", 
     [32768, 0, -32768],
   ];
   for (const [a, b, d] of table) assertEquals(serialDelta16(a, b), d, `${a} vs ${b}`);
+});
+
+Deno.test("crc32 (slicing-by-4) gives the standard check value and the byte-wise values at every alignment", () => {
+  assertEquals(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
+  const byteWise = (bytes: Uint8Array, start: number, end: number, previous: number) => {
+    let c = ~previous >>> 0;
+    for (let i = start; i < end; i++) {
+      c ^= bytes[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  const bytes = Uint8Array.from({ length: 70 }, (_, i) => (i * 151 + 7) & 0xff);
+  for (let start = 0; start < 8; start++) {
+    for (let end = start; end <= bytes.length; end += 3) {
+      assertEquals(crc32(bytes, start, end, 0x1234567), byteWise(bytes, start, end, 0x1234567), `${start}..${end}`);
+    }
+  }
 });

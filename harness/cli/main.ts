@@ -15,6 +15,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { red, setColorEnabled } from "@std/fmt/colors";
 import { type CliContext, HARNESS_VERSION, repeatedFlag, UsageError } from "./common.ts";
+import * as agreement from "./commands/agreement.ts";
 import * as analyze from "./commands/analyze.ts";
 import * as bench from "./commands/bench.ts";
 import * as claims from "./commands/claims.ts";
@@ -28,7 +29,7 @@ import * as soak from "./commands/soak.ts";
 import * as validate from "./commands/validate.ts";
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare, soak, hostile];
+const COMMANDS = [run, list, analyze, model, validate, claims, proxyCost, bench, compare, soak, hostile, agreement];
 
 function buildProgram(ctx: CliContext) {
   const program = new Command()

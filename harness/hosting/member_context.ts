@@ -48,6 +48,8 @@ export function memberSeed(seed: number, index: number, generation: number): num
 /** Builds a member's context (see {@linkcode MemberContextOptions}). */
 export function memberContext(o: MemberContextOptions): MemberContext {
   const { levels, indexOf, onLearn } = o;
+  const ids = o.publicIds;
+  const first = ids[0] ?? 0;
   return {
     self: o.publicIds[o.index]!,
     members: o.publicIds,
@@ -68,7 +70,9 @@ export function memberContext(o: MemberContextOptions): MemberContext {
     ...(onLearn
       ? {
         onLearn: (source: number, from: number, to: number, atMs: number) => {
-          const s = indexOf.get(source);
+          // Contiguous addresses (a simulated run's) need no map lookup.
+          const k = source - first;
+          const s = k >= 0 && k < ids.length && ids[k] === source ? k : indexOf.get(source);
           if (s !== undefined) onLearn(s, from, to, atMs);
         },
       }

@@ -29,9 +29,10 @@ import type {
 import { remerges } from "../metrics/remerge.ts";
 import { processSummary, reconcileViews, type ViewReconciliation } from "../metrics/external.ts";
 import type { EpisodeRecord } from "../metrics/episodes.ts";
-import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
+import { writeJsonAtomic } from "../os/files.ts";
 import { configBlock, type EpisodeSummary, RESULT_SCHEMA_VERSION, type RunResult } from "../run/result.ts";
 import { kindContext } from "../scenario/mod.ts";
+import { episodesOf, writeEpisodesCsv } from "./episodes.ts";
 import { type Journal, readJournal } from "./reader.ts";
 import type { FaultLine } from "./records.ts";
 
@@ -188,39 +189,6 @@ function total(values: readonly number[] | null): number | null {
   return values === null ? null : values.reduce((a, b) => a + b, 0);
 }
 
-/** Merges the hosts' episode records, keeps live sources' before the cutoff, in origin order. */
-export function episodesOf(j: Journal): EpisodeRecord[] {
-  const sc = j.header.scenario;
-  if (!sc.episodes) return [];
-  const merged = new Map<
-    number,
-    { source: number; counter: number; originMs: number; learned: number; maxPropMs: number }
-  >();
-  for (const line of j.episodes) {
-    const flat = line.records;
-    for (let i = 0; i < flat.length; i += 5) {
-      const key = flat[i]! * 2 ** 30 + flat[i + 1]!;
-      const e = merged.get(key);
-      if (e) {
-        e.learned += flat[i + 3]!;
-        e.maxPropMs = Math.max(e.maxPropMs, flat[i + 4]!);
-      } else {
-        merged.set(key, {
-          source: flat[i]!,
-          counter: flat[i + 1]!,
-          originMs: flat[i + 2]!,
-          learned: flat[i + 3]!,
-          maxPropMs: flat[i + 4]!,
-        });
-      }
-    }
-  }
-  const failed = new Set(sc.failedMembers);
-  return [...merged.values()]
-    .filter((e) => !failed.has(e.source) && e.originMs <= sc.episodes!.cutoffMs)
-    .sort((a, b) => a.originMs - b.originMs || a.source - b.source);
-}
-
 function episodeSummary(j: Journal, records: readonly EpisodeRecord[]): EpisodeSummary | null {
   const sc = j.header.scenario;
   if (!sc.episodes) return null;
@@ -246,6 +214,8 @@ function episodeSummary(j: Journal, records: readonly EpisodeRecord[]): EpisodeS
     propagation: propagation.toJSON(),
   };
 }
+
+export { episodesOf } from "./episodes.ts";
 
 /** The result of a run, from its journal. */
 export function resultOf(j: Journal, episodes: readonly EpisodeRecord[] = episodesOf(j)): RunResult {
@@ -395,13 +365,7 @@ export async function analyzeJournal(dir: string, outDir: string = dir): Promise
   const result = resultOf(journal, episodes);
   await Deno.mkdir(outDir, { recursive: true });
   if (journal.header.scenario.episodes) {
-    const r3 = (x: number) => Math.round(x * 1000) / 1000;
-    await writeTextAtomic(
-      `${outDir}/episodes.csv`,
-      "source,counter,originMs,learned,maxPropMs\n" +
-        episodes.map((e) => `${e.source},${e.counter},${r3(e.originMs)},${e.learned},${r3(e.maxPropMs)}`).join("\n") +
-        "\n",
-    );
+    await writeEpisodesCsv(`${outDir}/episodes.csv`, episodes);
   }
   await writeJsonAtomic(`${outDir}/result.json`, result);
   return { result, episodes };

@@ -60,9 +60,12 @@ export interface Mistakes {
  * it is the window [t - T_fail, t]: if x was down during it, it is a fault
  * detection; if o was down at t, an isolated-observer detection; if the
  * link x→o was cut by a partition during it, a partition detection;
- * otherwise a mistake.
+ * otherwise a mistake. `onMistake`, when given, sees every mistake.
  */
-export function mistakes(record: RunRecord): Mistakes {
+export function mistakes(
+  record: RunRecord,
+  onMistake?: (observer: number, subject: number, atMs: number) => void,
+): Mistakes {
   const end = record.durationMs;
   const n = record.members;
   const { downsOf, isDown } = downIndex(record);
@@ -101,6 +104,7 @@ export function mistakes(record: RunRecord): Mistakes {
           openAt = e.atMs;
           if (slowDuring(e.subject, from, e.atMs)) aboutSlow++;
           else if (slowDuring(e.observer, from, e.atMs)) bySlowObserver++;
+          onMistake?.(e.observer, e.subject, e.atMs);
         }
       } else if (restoresTrust(e.kind) && openAt !== undefined) {
         corrected++;

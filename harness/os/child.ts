@@ -15,7 +15,10 @@ export async function forEachLine(
     const lines = (pending + chunk).split("\n");
     pending = lines.pop()!;
     for (const line of lines) {
-      if (line.trim() !== "") await onLine(line);
+      if (line.trim() === "") continue;
+      // Awaited only when it returns a promise: millions of lines need no microtask each.
+      const done = onLine(line);
+      if (done) await done;
     }
   }
   if (pending.trim() !== "") await onLine(pending);

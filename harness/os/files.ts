@@ -7,7 +7,12 @@
  */
 
 /** Writes text atomically, removing temporary files a killed earlier writer of `path` left behind. */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
+export function writeTextAtomic(path: string, text: string): Promise<void> {
+  return writeChunksAtomic(path, [text]);
+}
+
+/** Writes the concatenation of `chunks` atomically (a text too large to hold as one string), as `writeTextAtomic`. */
+export async function writeChunksAtomic(path: string, chunks: Iterable<string>): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const base = path.slice(slash + 1);
@@ -24,7 +29,15 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
     // the directory is unreadable: the write below reports it
   }
   const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, text);
+  const encoder = new TextEncoder();
+  {
+    using file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    for (const chunk of chunks) {
+      const bytes = encoder.encode(chunk);
+      let offset = 0;
+      while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    }
+  }
   await Deno.rename(tmp, path);
 }
 

@@ -234,9 +234,9 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
     bold("validate") +
       ` · n ${v.model.members} · f ${v.model.failed} · loss ${pct(v.model.loss)} · B ${c.B} B/s · T_gossip ${
         s(c.tGossipMs)
-      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · speed-up ${c.speedup}× · ${
-        v.rows[0]?.episodes ?? 0
-      } episodes · ${v.wallSeconds.toFixed(0)} s wall`,
+      } · T_fail ${s(c.tFailMs)} (P_mistake ${c.pMistake}) · ${
+        v.mode === "simulated" ? "simulated" : `speed-up ${c.speedup}×`
+      } · ${v.rows[0]?.episodes ?? 0} episodes · ${v.wallSeconds.toFixed(0)} s wall`,
   );
   lines.push(dim(`rows compare the ${v.compares}`));
   // One table of columns, so the header and the rows cannot disagree.
@@ -272,10 +272,19 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
     const colour = verdict === "consistent" ? green : verdict === "inconclusive" ? dim : yellow;
     lines.push(fmt(r.slice(0, last)).concat("  ", colour(verdict.padStart(widths[last]!))));
   }
+  const pooled = v.layouts && v.layouts.length > 1;
   lines.push(
     dim(
-      "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
-        "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q",
+      pooled
+        ? `note: episodes pooled over ${v.layouts!.length} simulated phase layouts (seeds ${v.layouts![0]}–${
+          v.layouts!.at(-1)
+        }), so q is the unconditional one; 'layout range' is the spread of each layout's own q. Misses near T_fail ` +
+          "come in bursts (one observer gossiped to by no one for many periods misses every source's heartbeats at once), " +
+          "so there the binomial CI, which counts episodes as independent, is too narrow"
+        : "note: episodes of one run share its gossip phase layout (fixed timers), so the 95% CI is conditional on this run; " +
+          (v.mode === "simulated"
+            ? "--layouts pools several simulated layouts for the unconditional q"
+            : "'layout range' is the spread of q across 8 simulated layouts — repeat with other --seed values for the unconditional q"),
     ),
   );
   const rt = v.roundsTo;
@@ -295,6 +304,7 @@ export function renderValidation(v: ValidationFile, outDir: string): string {
         m.ci95[1].toExponential(2)
       }] per pair-hour) — the model bounds episodes, not this count`,
   );
-  lines.push(dim("results   ") + `${outDir}/validation.json · ${outDir}/result.json · ${outDir}/episodes.csv`);
+  const runs = pooled ? `${outDir}/layout-{1..${v.layouts!.length}}/` : `${outDir}/`;
+  lines.push(dim("results   ") + `${outDir}/validation.json · ${runs}result.json · ${runs}episodes.csv`);
   return lines.join("\n");
 }

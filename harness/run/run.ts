@@ -354,7 +354,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     throw fatal ?? new Error("the run did not start");
   }
   const { result, episodes } = await analyzeJournal(outDir);
-  options.episodeSink?.push(...episodes);
+  // One by one: millions of episodes overflow the stack as arguments.
+  for (const e of episodes) options.episodeSink?.push(e);
   if (fatal) throw new RunFailedError(`the run failed: ${fatal.message}`, result, { cause: fatal });
   return result;
 }

@@ -40,7 +40,10 @@ import { SimNetwork } from "./network.ts";
 export const SIM_BASE_PORT = 20_000;
 /** Nominal ms datagrams in flight may still land after the schedule's end (the real run's drain). */
 export const DRAIN_MS = 150;
-/** Nominal ms between stats samples of every member's sent bytes. */
+/**
+ * Real ms between stats samples of every member's sent bytes, as a real run's shards take them: the
+ * simulator samples every `STATS_INTERVAL_MS × speed-up` nominal ms, the real run's nominal cadence.
+ */
 export const STATS_INTERVAL_MS = 1000;
 /** Journal lines buffered before a write. */
 const FLUSH_LINES = 4096;
@@ -155,7 +158,8 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
 
   const totalMs = sc.durationMs + sc.recoveryMs;
   sc.actions.forEach((action, i) => queue.push(action.atMs, EventKind.Fault, i, 0));
-  for (let t = STATS_INTERVAL_MS; t <= totalMs; t += STATS_INTERVAL_MS) queue.push(t, EventKind.Stats, 0, 0);
+  const statsEveryMs = STATS_INTERVAL_MS * sc.speedup;
+  for (let t = statsEveryMs; t <= totalMs; t += statsEveryMs) queue.push(t, EventKind.Stats, 0, 0);
   queue.push(totalMs, EventKind.End, 0, 0);
 
   const sentPairs = (): [number, number, number][] => {
@@ -298,7 +302,8 @@ export async function simulateScenario(options: SimulateOptions): Promise<RunRes
   journal.close();
 
   const { result, episodes } = await analyzeJournal(outDir);
-  options.episodeSink?.push(...episodes);
+  // One by one: millions of episodes overflow the stack as arguments.
+  for (const e of episodes) options.episodeSink?.push(e);
   if (fatal) throw new RunFailedError(`the simulation failed: ${fatal.message}`, result, { cause: fatal });
   return result;
 }

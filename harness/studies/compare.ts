@@ -17,6 +17,10 @@
  * updates appear. The table reports what the
  * real run measured, not the target.
  *
+ * With `simulated`, each variant also runs in the simulator (same scenario
+ * and seed, `../sim/simulate.ts`), in a row of its own beside the real one
+ * ("swim", "swim (simulated)").
+ *
  * @module
  */
 
@@ -28,6 +32,7 @@ import type { Remerge } from "../metrics/remerge.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
+import { simulateScenario } from "../sim/simulate.ts";
 import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 import { kindSettingsInput } from "./_kind_settings.ts";
 import { comparisonMarkdown, infectionChart } from "./compare_render.ts";
@@ -148,6 +153,8 @@ export interface ComparisonOptions {
   readonly equalBudget?: boolean;
   /** Called before each run. */
   readonly onRun?: (variant: Comparable, pilot: boolean) => void;
+  /** Also run each variant in the simulator, in a row beside the real one. @default {false} */
+  readonly simulated?: boolean;
 }
 
 /** Runs `input` once per variant and writes compare.json and compare.md (and infection.svg) into `outDir`. */
@@ -189,32 +196,17 @@ export async function runComparison(
     options.onRun?.(variant, false);
     const scenario = resolveScenario(variantInput);
     const r = await runScenario({ scenario, outDir: dir, harnessVersion: options.harnessVersion });
-    const crash = r.crashes.find((c) => c.cause !== "failed");
-    rows.push({
-      variant,
-      detector: r.config.detector,
-      faithful: r.faithful && r.complete,
-      periodMs: scenario.periodMs,
-      firstMs: crash?.detection.firstMs ?? null,
-      medianMs: crash?.detection.medianMs ?? null,
-      fullMs: crash?.detection.fullMs ?? null,
-      detectedFraction: crash?.detection.detectedFraction ?? null,
-      mistakes: r.mistakes.count,
-      mistakesPerPairHour: r.mistakes.perPairHour,
-      mistakesCi95: poissonInterval(r.mistakes.count),
-      mistakesBySlowness: scenario.actions.some((a) => a.type === "slow") ? r.mistakes.bySlowness : null,
-      bytesPerSec: r.bandwidth.meanBytesPerSec,
-      wireBytesPerSec: r.bandwidth.meanWireBytesPerSec,
-      tcpBytesPerSec: r.bandwidth.tcp?.meanSentBytesPerSec ?? null,
-      pilotBytesPerSec,
-      model: modelOf(r),
-      infection: infectionOf(r),
-      remerge: r.remerges?.[0] ?? null,
-      levels: r.levels ?? null,
-      broadcasts: r.broadcasts?.broadcasts ?? null,
-      error: null,
-      outDir: dir,
-    });
+    rows.push(rowOf(variant, scenario.periodMs, r, pilotBytesPerSec, dir));
+    if (options.simulated) {
+      const simulated = `${variant} (simulated)`;
+      options.onRun?.(simulated, false);
+      const sim = await simulateScenario({
+        scenario,
+        outDir: `${dir}-simulated`,
+        harnessVersion: options.harnessVersion,
+      });
+      rows.push(rowOf(simulated, scenario.periodMs, sim, pilotBytesPerSec, `${dir}-simulated`));
+    }
   }
   await writeJsonAtomic(`${options.outDir}/compare.json`, {
     scenario: input,
@@ -226,6 +218,42 @@ export async function runComparison(
     await writeTextAtomic(`${options.outDir}/infection.svg`, await infectionChart(rows));
   }
   return rows;
+}
+
+/** A variant's row from its run. */
+function rowOf(
+  variant: Comparable,
+  periodMs: number,
+  r: RunResult,
+  pilotBytesPerSec: number | null,
+  dir: string,
+): ComparisonRow {
+  const crash = r.crashes.find((c) => c.cause !== "failed");
+  return {
+    variant,
+    detector: r.config.detector,
+    faithful: r.faithful && r.complete,
+    periodMs,
+    firstMs: crash?.detection.firstMs ?? null,
+    medianMs: crash?.detection.medianMs ?? null,
+    fullMs: crash?.detection.fullMs ?? null,
+    detectedFraction: crash?.detection.detectedFraction ?? null,
+    mistakes: r.mistakes.count,
+    mistakesPerPairHour: r.mistakes.perPairHour,
+    mistakesCi95: poissonInterval(r.mistakes.count),
+    mistakesBySlowness: r.config.faults.some((f) => f.kind === "slow") ? r.mistakes.bySlowness : null,
+    bytesPerSec: r.bandwidth.meanBytesPerSec,
+    wireBytesPerSec: r.bandwidth.meanWireBytesPerSec,
+    tcpBytesPerSec: r.bandwidth.tcp?.meanSentBytesPerSec ?? null,
+    pilotBytesPerSec,
+    model: modelOf(r),
+    infection: infectionOf(r),
+    remerge: r.remerges?.[0] ?? null,
+    levels: r.levels ?? null,
+    broadcasts: r.broadcasts?.broadcasts ?? null,
+    error: null,
+    outDir: dir,
+  };
 }
 
 /**

@@ -4,16 +4,27 @@
  * `DIR/validation.json` (model against measurement per T) next to the
  * run's own `result.json`.
  *
+ * With `simulate`, the same scenario runs in the simulator
+ * (`../sim/simulate.ts`: the same detectors, episode tracker, journal and
+ * analysis in virtual time), which reaches the 10^7 episodes that measure
+ * q(T) down to 10^-6 in minutes; the file is the same, marked `mode:
+ * "simulated"`. Its measured column is then the simulator itself, so the
+ * older toy simulation (`simulated_episodes.ts`) is not run beside it.
+ * The real-socket run stays the check of the simulator (at 10^-4).
+ *
  * @module
  */
 
 import type { EpisodeRecord } from "../metrics/episodes.ts";
 import type { RunResult } from "../run/result.ts";
+import { forEachLine } from "../os/child.ts";
 import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
+import { simulateScenario } from "../sim/simulate.ts";
 import { resolveScenario, type Scenario } from "../scenario/mod.ts";
 import { simulateEpisodes } from "./simulated_episodes.ts";
-import { validate, type Validation } from "./validation.ts";
+import { layoutDir, pooledValidation, runLayouts } from "./validate_layouts.ts";
+import { validate, type ValidateInput, type Validation } from "./validation.ts";
 
 /** Options of {@linkcode runValidation}. */
 export interface ValidationOptions {
@@ -41,12 +52,20 @@ export interface ValidationOptions {
   readonly onProgress?: Parameters<typeof runScenario>[0]["onProgress"];
   /** Recorded in results. */
   readonly harnessVersion?: string;
+  /** Run in the simulator (virtual time) instead of on real sockets. @default {false} */
+  readonly simulate?: boolean;
+  /** With `simulate`: spread the episodes over this many runs (seeds seed, seed+1, ...), pooled. @default {1} */
+  readonly layouts?: number;
 }
 
 /** Contents of `DIR/validation.json`. */
 export interface ValidationFile extends Validation {
   /** Layout version. */
   readonly schemaVersion: 1;
+  /** Whether the episodes were measured on real sockets or in the simulator. */
+  readonly mode: RunResult["mode"];
+  /** The seeds of the pooled layouts (`validate_layouts.ts`), when the episodes come from several runs. */
+  readonly layouts?: readonly number[];
   /** False when the run was not faithful or not complete: verdicts are then "inconclusive". */
   readonly conclusive: boolean;
   /** Why the validation is inconclusive (empty when conclusive). */
@@ -97,16 +116,18 @@ export function validationScenario(options: ValidationOptions): Scenario {
 
 /** Runs a validation and writes `validation.json`. */
 export async function runValidation(options: ValidationOptions): Promise<{ file: ValidationFile; result: RunResult }> {
+  if (options.simulate && (options.layouts ?? 1) > 1) return await runLayouts(options, options.layouts!);
   const scenario = validationScenario(options);
   const sink: EpisodeRecord[] = [];
-  const result = await runScenario({
+  const run = {
     scenario,
     outDir: options.outDir,
     episodeSink: sink,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.harnessVersion ? { harnessVersion: options.harnessVersion } : {}),
-  });
+  };
+  const result = options.simulate ? await simulateScenario(run) : await runScenario(run);
   const file = buildValidationFile(result, sink);
   await writeJsonAtomic(`${options.outDir}/validation.json`, file);
   return { file, result };
@@ -131,25 +152,12 @@ export function buildValidationFile(result: RunResult, records: readonly Episode
     expectedObservers: episodes.expectedObservers,
     propagation: episodes.propagation,
     faithful: reasons.length === 0,
-    simulated: (() => {
-      // Independent phase layouts: the run's own seed, then the next ones.
-      const perLayout = Math.max(2000, Math.ceil(records.length / SIMULATED_LAYOUTS));
-      const runs = Array.from({ length: SIMULATED_LAYOUTS }, (_, i) =>
-        simulateEpisodes({
-          members: c.n,
-          failed: c.failed,
-          loss: c.loss,
-          tGossipMs: c.tGossipMs,
-          tFailMs: c.tFailMs,
-          horizonMs: episodes.horizonMs,
-          episodes: perLayout,
-          seed: (c.seed + i) >>> 0,
-        }));
-      return { layouts: runs.map((r) => r.records), expectedObservers: runs[0]!.expectedObservers };
-    })(),
+    // A simulated run's measurement is the simulator: no toy simulation beside it.
+    ...(result.mode === "simulated" ? {} : { simulated: toySimulation(result, records) }),
   });
   return {
     schemaVersion: 1,
+    mode: result.mode ?? "real",
     conclusive: reasons.length === 0,
     inconclusiveBecause: reasons,
     config: result.config,
@@ -160,11 +168,66 @@ export function buildValidationFile(result: RunResult, records: readonly Episode
   };
 }
 
-/** Re-analyses a saved validation run (its result.json and episodes.csv) and rewrites validation.json. */
+/** The toy simulation of the same protocol, in independent phase layouts, beside a real run's episodes. */
+function toySimulation(
+  result: RunResult,
+  records: readonly EpisodeRecord[],
+): NonNullable<ValidateInput["simulated"]> {
+  const c = result.config;
+  const horizonMs = result.episodes!.horizonMs;
+  // Independent phase layouts: the run's own seed, then the next ones.
+  const perLayout = Math.max(2000, Math.ceil(records.length / SIMULATED_LAYOUTS));
+  const runs = Array.from({ length: SIMULATED_LAYOUTS }, (_, i) =>
+    simulateEpisodes({
+      members: c.n,
+      failed: c.failed,
+      loss: c.loss,
+      tGossipMs: c.tGossipMs,
+      tFailMs: c.tFailMs,
+      horizonMs,
+      episodes: perLayout,
+      seed: (c.seed + i) >>> 0,
+    }));
+  return { layouts: runs.map((r) => r.records), expectedObservers: runs[0]!.expectedObservers };
+}
+
+/**
+ * Re-analyses a saved validation run (its result.json and episodes.csv, or
+ * every `layout-<i>` directory's when it pooled layouts) and rewrites
+ * validation.json.
+ */
 export async function revalidate(dir: string): Promise<ValidationFile> {
-  const result = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)) as RunResult;
-  const lines = (await Deno.readTextFile(`${dir}/episodes.csv`)).trim().split("\n").slice(1);
-  const records: EpisodeRecord[] = lines.filter((l) => l.length > 0).map((line) => {
+  const pooled = await Deno.stat(`${layoutDir(dir, 1)}/result.json`).then(() => true, () => false);
+  let file: ValidationFile;
+  if (pooled) {
+    const results: RunResult[] = [];
+    const layouts: EpisodeRecord[][] = [];
+    for (let i = 1;; i++) {
+      const at = layoutDir(dir, i);
+      const text = await Deno.readTextFile(`${at}/result.json`).catch(() => null);
+      if (text === null) break;
+      results.push(JSON.parse(text) as RunResult);
+      layouts.push(await readEpisodesCsv(`${at}/episodes.csv`));
+    }
+    file = pooledValidation(results, layouts);
+  } else {
+    const result = JSON.parse(await Deno.readTextFile(`${dir}/result.json`)) as RunResult;
+    file = buildValidationFile(result, await readEpisodesCsv(`${dir}/episodes.csv`));
+  }
+  await writeJsonAtomic(`${dir}/validation.json`, file);
+  return file;
+}
+
+/** Reads `episodes.csv` line by line (ten million episodes are more than one string holds comfortably). */
+async function readEpisodesCsv(path: string): Promise<EpisodeRecord[]> {
+  const records: EpisodeRecord[] = [];
+  using csv = await Deno.open(path, { read: true });
+  let header = true;
+  await forEachLine(csv.readable, (line) => {
+    if (header) {
+      header = false;
+      return;
+    }
     const [source, counter, originMs, learned, maxPropMs] = line.split(",").map(Number) as [
       number,
       number,
@@ -172,9 +235,7 @@ export async function revalidate(dir: string): Promise<ValidationFile> {
       number,
       number,
     ];
-    return { source, counter, originMs, learned, maxPropMs };
+    records.push({ source, counter, originMs, learned, maxPropMs });
   });
-  const file = buildValidationFile(result, records);
-  await writeJsonAtomic(`${dir}/validation.json`, file);
-  return file;
+  return records;
 }

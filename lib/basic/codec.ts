@@ -116,9 +116,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (kind === MessageKind.PullRequest && count !== 0) {
     throw new DecodeError("entry", 2, `Cannot decode a pull request with ${count} entries: it carries none`);
   }
-  const members = new Float64Array(count);
-  const counters = new Uint16Array(count);
-  const seen = new Set<number>();
+  // One allocation for both arrays (ids first, 8-byte aligned).
+  const buffer = new ArrayBuffer(10 * count);
+  const members = new Float64Array(buffer, 0, count);
+  const counters = new Uint16Array(buffer, 8 * count, count);
+  const seen = seenTable(count);
   let at = HEADER_BYTES;
   let stateCount = count;
   if (kind === MessageKind.DigestAck) {
@@ -137,15 +139,15 @@ export function decodeMessage(bytes: Uint8Array): Message {
         `Cannot decode entry ${i}: port 0 names no member`,
       );
     }
-    const id = view.getUint32(at) * 65536 + port;
-    if (seen.has(id)) {
+    const ip = view.getUint32(at);
+    const id = ip * 65536 + port;
+    if (!seen.add(ip, port, id)) {
       throw new DecodeError(
         "entry",
         at,
         `Cannot decode entry ${i}: the member is listed twice`,
       );
     }
-    seen.add(id);
     members[i] = id;
     counters[i] = view.getUint16(at + 6);
     at += ENTRY_BYTES;
@@ -162,4 +164,55 @@ export function decodeMessage(bytes: Uint8Array): Message {
 export function serialDelta16(a: number, b: number): number {
   const d = ((a & 0xffff) - (b & 0xffff) + 0x10000) & 0xffff;
   return d < 0x8000 ? d : d - 0x10000;
+}
+
+/**
+ * The ids of one datagram being decoded, to find a member listed twice: an
+ * open-addressing table reused from datagram to datagram (a stamp per slot
+ * marks the current datagram's entries), since a `Set` of ids costs more
+ * than the rest of decoding.
+ */
+class SeenTable {
+  #ids = new Float64Array(0);
+  #stamps = new Uint32Array(0);
+  #stamp = 0;
+  #mask = 0;
+
+  /** Empties the table and makes room for `count` ids. */
+  reset(count: number): this {
+    if (2 * count > this.#ids.length) {
+      let size = 64;
+      while (size < 2 * count) size *= 2;
+      this.#ids = new Float64Array(size);
+      this.#stamps = new Uint32Array(size);
+      this.#stamp = 0;
+      this.#mask = size - 1;
+    }
+    if (++this.#stamp === 0xffffffff) {
+      this.#stamps.fill(0);
+      this.#stamp = 1;
+    }
+    return this;
+  }
+
+  /** Adds the id (ip, port); false when it was already there. */
+  add(ip: number, port: number, id: number): boolean {
+    let h = Math.imul(ip, 0x9e3779b1) ^ port;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = (h ^ (h >>> 13)) & this.#mask;
+    const stamp = this.#stamp;
+    while (this.#stamps[h] === stamp) {
+      if (this.#ids[h] === id) return false;
+      h = (h + 1) & this.#mask;
+    }
+    this.#stamps[h] = stamp;
+    this.#ids[h] = id;
+    return true;
+  }
+}
+
+const SEEN = new SeenTable();
+
+function seenTable(count: number): SeenTable {
+  return SEEN.reset(count);
 }

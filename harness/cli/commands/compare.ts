@@ -47,6 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }))
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff))
     .option("--episodes", "measure propagation episodes (infection curves; gossip variants only)")
+    .option("--simulated", "also run each variant in the simulator, in a row beside its real run ('swim (simulated)')")
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/compare-<time>)")
     .option("--json", "print the rows as JSON")
@@ -94,6 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
         outDir,
         harnessVersion: HARNESS_VERSION,
         equalBudget: opts.equalBudget === true,
+        simulated: opts.simulated === true,
         onRun: (v, pilot) => console.error(dim(pilot ? `pilot of ${v} (budget)…` : `running ${v}…`)),
       });
       if (opts.json) console.log(JSON.stringify(rows, null, 2));

@@ -24,10 +24,16 @@ import {
   writeReportSafely,
 } from "../common.ts";
 
+/** Phase layouts a simulated validation pools unless `--layouts` says otherwise. */
+const SIMULATED_LAYOUTS_DEFAULT = 10;
+
 /** Registers the command on `program`. */
 export function register(program: Command, ctx: CliContext): void {
   program.command("validate")
-    .description("run the basic detector on real UDP and confront the paper's P_mistake model with measured episodes")
+    .description(
+      "run the basic detector on real UDP (or simulated, --simulate) and confront the paper's P_mistake model with " +
+        "measured episodes",
+    )
     .option("-n, --members <n>", "members n (3-8187)", integer(3, 8187), 50)
     .option("-f, --failed <f>", "members failed from the start, f (0 <= f <= n-2)", integer(0, 8185), 1)
     .option(
@@ -46,6 +52,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--speedup <x>", "time compression (> 0)", number(0, 1000, { openLow: true }), 10)
     .option("--episodes <k>", "episodes to measure (sets the run length)", integer(100, 1e8), 20000)
     .option("--seed <s>", "seed of every random choice", integer(0, 0xffffffff), 1)
+    .option(
+      "--simulate",
+      "measure in the simulator (virtual time, no sockets): 10^7 episodes, q(T) down to 10^-6, in minutes",
+    )
+    .option(
+      "--layouts <L>",
+      "with --simulate: spread the episodes over L runs (seeds s..s+L-1, independent phase layouts), pooled " +
+        "(default 10 with --simulate: the tail of q depends on the layout; a real run is one)",
+      integer(1, 1000),
+    )
     .option("--force", "replace --out whole if it already holds results")
     .option("-o, --out <dir>", "output directory (default runs/validate-<time>)")
     .option("--json", "print validation.json to stdout instead of the table")
@@ -72,6 +88,12 @@ export function register(program: Command, ctx: CliContext): void {
           `--failed: must be in [0, members - 2] = [0, ${opts.members - 2}]: current value is ${opts.failed}`,
         );
       }
+      if (opts.layouts !== undefined && opts.layouts > 1 && !opts.simulate) {
+        throw new UsageError(
+          `--layouts: only with --simulate (a real run is one layout): current value is ${opts.layouts}`,
+        );
+      }
+      const layouts = opts.layouts ?? (opts.simulate ? SIMULATED_LAYOUTS_DEFAULT : 1);
       if (!opts.color) setColorEnabled(false);
       const outDir = opts.out ?? defaultOutDir("validate");
       await prepareOutDir(outDir, opts.force === true);
@@ -85,6 +107,8 @@ export function register(program: Command, ctx: CliContext): void {
         episodes: opts.episodes,
         seed: opts.seed,
         outDir,
+        simulate: opts.simulate === true,
+        layouts,
       };
       const scenario = validationScenario(base);
       const progress = createProgress(opts.progress);
@@ -92,8 +116,11 @@ export function register(program: Command, ctx: CliContext): void {
         console.error(dim(
           `validating: n=${opts.members} f=${opts.failed} loss=${opts.loss}, ${
             (scenario.durationMs / 1000).toFixed(0)
-          } s nominal at ` +
-            `speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real) → ${outDir}`,
+          } s nominal ` +
+            (opts.simulate
+              ? `in virtual time${layouts > 1 ? ` over ${layouts} layouts` : ""}`
+              : `at speed-up ${opts.speedup}× (~${(scenario.durationMs / opts.speedup / 1000).toFixed(0)} s real)`) +
+            ` → ${outDir}`,
         ));
       }
       try {

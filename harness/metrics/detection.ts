@@ -32,6 +32,11 @@ export interface CrashDetection {
     readonly detected: number;
     /** Every detecting observer's latency, sorted (for distribution comparisons). */
     readonly latenciesMs: readonly number[];
+    /**
+     * The first suspicion of it by a live observer after the fault (nominal ms
+     * after it; `suspected` events, so null for detectors that do not suspect).
+     */
+    readonly firstSuspicionMs: number | null;
   };
 }
 
@@ -48,6 +53,7 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
     const to = d.toMs ?? end;
     const latencies: number[] = [];
     let observers = 0;
+    let firstSuspicion: number | null = null;
     for (let o = 0; o < record.members; o++) {
       if (o === d.member || record.downs.some((x) => x.member === o && x.fromMs < to && (x.toMs ?? end) > d.fromMs)) {
         continue;
@@ -56,6 +62,9 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
       let detectAt: number | undefined;
       for (const e of byPair.get(pairKey(o, d.member)) ?? []) {
         if (e.atMs >= to) break;
+        if (e.kind === "suspected" && e.atMs >= d.fromMs && (firstSuspicion === null || e.atMs < firstSuspicion)) {
+          firstSuspicion = e.atMs;
+        }
         if (e.kind === "failed") detectAt = e.atMs;
         else if (restoresTrust(e.kind) && e.atMs >= d.fromMs) detectAt = undefined;
       }
@@ -77,6 +86,7 @@ export function detectionPerCrash(record: RunRecord): CrashDetection[] {
         observers,
         detected,
         latenciesMs: latencies,
+        firstSuspicionMs: firstSuspicion === null ? null : firstSuspicion - d.fromMs,
       },
     };
   });

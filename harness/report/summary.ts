@@ -93,6 +93,9 @@ export function renderSummary(r: RunResult, outDir: string): string {
       dim("detect   ") +
         `member ${crash.member} (${crash.address}) ${CAUSE_WORDS[crash.cause]} at ${s(crash.atMs)}` +
         (crash.endMs !== null ? ` until ${s(crash.endMs)}` : "") + ": " +
+        (d.firstSuspicionMs !== null && d.firstSuspicionMs !== undefined
+          ? `first suspicion ${s(d.firstSuspicionMs)} · `
+          : "") +
         `first ${cyan(s(d.firstMs))} · median ${cyan(s(d.medianMs))} · p99 ${s(d.p99Ms)} · full ${
           cyan(s(d.fullMs))
         } · ` +

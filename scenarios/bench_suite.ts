@@ -13,6 +13,12 @@ export interface BenchCase {
    * and measure how long it takes to end (the case's `stopSeconds`).
    */
   readonly interruptAfterMs?: number;
+  /**
+   * Run it as `harness hostile` does: quiet, then under this many hostile
+   * datagrams per second at member and proxy ports; the case holds when
+   * every check of that study holds (the run itself is unfaithful by design).
+   */
+  readonly hostileRate?: number;
 }
 
 const crashRun = (members: number, extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
@@ -84,6 +90,13 @@ export const BENCH_SUITE: readonly BenchCase[] = [
       speedup: 8,
       seed: 1,
     },
+  },
+  {
+    id: "hostile",
+    what: "the demo's group (50 members, one crash) under 500 hostile datagrams/s at member and proxy ports: " +
+      "every one counted and dropped, no mistake added, the verdict unfaithful because of them",
+    hostileRate: 500,
+    scenario: { ...crashRun(50), name: "bench-hostile" },
   },
   ...[250, 500, 1000, 2000].map((members) => ({
     id: `scale-${members}`,

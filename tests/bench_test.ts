@@ -94,3 +94,15 @@ Deno.test("judgePairs() flags a suite-wide 15% CPU increase against the same-ses
   assertEquals(unfaithful.findings, []);
   assertEquals(unfaithful.leftOut.length, 1);
 });
+
+Deno.test("checkCase() judges a hostile case by the study's checks, not by its (unfaithful by design) run", () => {
+  const held = { ...base, faithful: true, hostile: { sent: 30_000, failedChecks: [] } };
+  assertEquals(checkCase(held, undefined).status, "pass");
+  const failed = checkCase({
+    ...base,
+    hostile: { sent: 30_000, failedChecks: ["no hostile datagram reached a detector"] },
+  }, base);
+  assertEquals(failed.status, "regressed");
+  assertEquals(failed.findings, ["no hostile datagram reached a detector"]);
+  assert(BENCH_SUITE.some((c) => c.id === "hostile" && c.hostileRate !== undefined), "the suite has a hostile case");
+});

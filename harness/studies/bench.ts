@@ -27,6 +27,7 @@ import { type MachineFacts, machineFacts } from "../os/readings.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic } from "../os/files.ts";
 import { runScenario } from "../run/run.ts";
+import { runHostile } from "./hostile.ts";
 import { resolveScenario } from "../scenario/mod.ts";
 
 /** What a case's run is compared by. */
@@ -59,6 +60,8 @@ export interface CaseFigures {
   readonly latenessP99Ms: number;
   /** For an interrupted case: real seconds from the interrupt until the run had ended. */
   readonly stopSeconds?: number;
+  /** For a hostile case: hostile datagrams sent, and the checks that did not hold (none: it holds). */
+  readonly hostile?: { readonly sent: number; readonly failedChecks: readonly string[] };
   /** Real seconds the case took. */
   readonly wallSeconds: number;
 }
@@ -118,6 +121,12 @@ export function figuresOf(id: string, r: RunResult): CaseFigures {
 
 /** Compares one case with its baseline (pure). */
 export function checkCase(current: CaseFigures, baseline: CaseFigures | undefined): CaseCheck {
+  if (current.hostile !== undefined) {
+    // A hostile case is judged by the study's checks, whatever its baseline.
+    return current.hostile.failedChecks.length === 0
+      ? { id: current.id, status: "pass", findings: [] }
+      : { id: current.id, status: "regressed", findings: [...current.hostile.failedChecks] };
+  }
   if (current.stopSeconds !== undefined) {
     // An interrupted case is judged by how soon it ended, whatever its baseline.
     return current.stopSeconds <= 5
@@ -194,6 +203,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       interruptedAt = performance.now();
       interrupt.abort();
     }, c.interruptAfterMs);
+    if (c.hostileRate !== undefined) {
+      figures.push(await hostileCase(c, options, interrupt.signal));
+      continue;
+    }
     const result = await runScenario({
       scenario: resolveScenario(c.scenario),
       outDir: `${options.outDir}/${c.id}`,
@@ -223,6 +236,27 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   };
   await writeJsonAtomic(`${options.outDir}/suite.json`, suite);
   return suite;
+}
+
+/** Runs a hostile case: the hostile study, quiet run first (its checks compare the mistakes of both). */
+async function hostileCase(c: BenchCase, options: SuiteOptions, signal: AbortSignal): Promise<CaseFigures> {
+  const report = await runHostile({
+    scenario: resolveScenario(c.scenario),
+    outDir: `${options.outDir}/${c.id}`,
+    rate: c.hostileRate!,
+    quietRun: true,
+    signal,
+    harnessVersion: options.harnessVersion,
+  });
+  const f = figuresOf(c.id, report.hostile);
+  const failedChecks = report.checks.filter((x) => !x.holds).map((x) => `${x.what}: ${x.detail}`);
+  return {
+    ...f,
+    // Unfaithful by design (foreign senders): the case stands or falls by the study's checks.
+    faithful: failedChecks.length === 0,
+    reasons: failedChecks,
+    hostile: { sent: report.sent.toPrivate + report.sent.toPublic, failedChecks },
+  };
 }
 
 /** The baseline name for this machine's class, e.g. `linux-x86_64-2cpu`. */

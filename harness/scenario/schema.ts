@@ -189,7 +189,8 @@ export const scenarioSchema = z.strictObject({ ...baseShape, ...kindFields() });
 /**
  * A scenario as written in a file (every field but `name` and `duration`
  * optional): the input of the scenario schema, derived from it, so its
- * fields are listed in README.md's scenario reference rather than here.
+ * fields are described in README.md (Detectors, Faults) and in the
+ * schema's own comments rather than here.
  *
  * @ignore
  */

@@ -66,6 +66,11 @@ export function register(program: Command, ctx: CliContext): void {
             `speed-up 1: current value is ${opts.speedup}`,
         );
       }
+      if (external.length > 0 && opts.simulated) {
+        throw new UsageError(
+          `--simulated: ${they} as real programs only, with no simulated counterpart; compare without --simulated`,
+        );
+      }
       if (external.length > 0 && opts.equalBudget) {
         throw new UsageError(
           `--equal-budget: ${they} in real time only, and budget pilots need time compression; ` +

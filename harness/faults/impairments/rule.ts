@@ -39,7 +39,7 @@ export const ruleSpecSchema = z.strictObject({
 });
 /**
  * A rule as written in a scenario or sent to a running proxy (the input of
- * the rule schema; the scenario reference in README.md lists its fields).
+ * the rule schema; README.md's Faults section describes its fields).
  *
  * @ignore
  */

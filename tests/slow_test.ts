@@ -26,6 +26,11 @@ Deno.test("a slow member (SIGSTOPped for most of every interval) is falsely susp
     const aboutSlow = journal.events.filter((e) => e.subject === 3 && (e.kind === "suspected" || e.kind === "failed"));
     assert(aboutSlow.length > 0, "members suspect the slow member");
     assert(r.mistakes.count > 0, "declaring a slow, live member dead is a mistake");
+    assertEquals(r.mistakes.bySlowness.aboutSlow > 0, true, "counted as mistakes about the slow member");
+    assert(
+      !r.noise.reasons.some((x) => x.startsWith("suspicion storm")),
+      "mistakes about a slowed member are the fault's doing, not a storm",
+    );
     assert(r.noise.perShard.some((s) => s.paused), "the slow member's own shard is left out of the lateness verdict");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -337,10 +337,12 @@ function verdict(
   }
   const minutes = record.durationMs / 60_000;
   const storm = Math.max(10 * record.members, record.members * minutes);
-  if (m.count > storm) {
+  // Mistakes about a member the schedule slowed are the fault's doing, not the harness's: they do not make a storm.
+  const unexplained = m.count - (m.bySlowness?.aboutSlow ?? 0);
+  if (unexplained > storm) {
     reasons.push(
-      `suspicion storm: ${m.count} mistakes (${
-        (m.count / record.members / Math.max(minutes, 1e-9)).toFixed(1)
+      `suspicion storm: ${unexplained} mistakes${unexplained < m.count ? " (besides those about slow members)" : ""} (${
+        (unexplained / record.members / Math.max(minutes, 1e-9)).toFixed(1)
       } per member-minute)`,
     );
   }

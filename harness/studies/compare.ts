@@ -31,7 +31,7 @@ import { poissonInterval } from "../../lib/core/stats.ts";
 import type { Remerge } from "../metrics/remerge.ts";
 import type { RunResult } from "../run/result.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../os/files.ts";
-import { runScenario } from "../run/run.ts";
+import { RunFailedError, runScenario } from "../run/run.ts";
 import { simulateScenario } from "../sim/simulate.ts";
 import { resolveScenario, type ScenarioInput } from "../scenario/mod.ts";
 import { kindSettingsInput } from "./_kind_settings.ts";
@@ -195,7 +195,15 @@ export async function runComparison(
     }
     options.onRun?.(variant, false);
     const scenario = resolveScenario(variantInput);
-    const r = await runScenario({ scenario, outDir: dir, harnessVersion: options.harnessVersion });
+    let r: RunResult;
+    try {
+      r = await runScenario({ scenario, outDir: dir, harnessVersion: options.harnessVersion });
+    } catch (error) {
+      if (!(error instanceof RunFailedError)) throw error;
+      // The other variants still run; this row says why it has no numbers (its partial result is in `dir`).
+      rows.push(failedRow(variant, variantInput.detector ?? "basic", error.message, dir));
+      continue;
+    }
     rows.push(rowOf(variant, scenario.periodMs, r, pilotBytesPerSec, dir));
     if (options.simulated) {
       const simulated = `${variant} (simulated)`;

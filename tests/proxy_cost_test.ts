@@ -77,6 +77,7 @@ Deno.test({
         assertEquals(s.latency.samples, s.received);
         assertEquals(s.addedP99Ms, s.latency.p99Ms - cost.direct[run.steps.indexOf(s)]!.latency.p99Ms);
         assert(s.proxyCpuUsPerDatagram > 0 && s.proxyCpuCores > 0 && s.loadCpuUsPerDatagram > 0);
+        assert(s.proxyKernelShare >= 0 && s.proxyKernelShare <= 1 && s.proxySleepsPerDatagram >= 0);
         assertEquals(s.clean, s.addedP99Ms < 2);
       }
       const clean = run.steps.filter((s) => s.clean).map((s) => s.offeredPerSec);

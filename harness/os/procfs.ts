@@ -113,3 +113,35 @@ export function processUsage(pid: number, ticksPerSecond = 100): ProcUsage | nul
     };
   });
 }
+
+/** Where a process's CPU time went, and how often it was switched out, from `/proc/<pid>/stat` and `status`. */
+export interface ProcSchedule {
+  /** User CPU time since it started (ms; clock-tick resolution). */
+  readonly userMs: number;
+  /** System (kernel) CPU time since it started (ms; clock-tick resolution). */
+  readonly systemMs: number;
+  /** Times its main thread gave up the CPU to wait (a blocking call that slept). */
+  readonly voluntarySwitches: number;
+  /** Times its main thread was preempted. */
+  readonly involuntarySwitches: number;
+}
+
+/**
+ * The user/system split of process `pid`'s CPU time (all threads) and its
+ * main thread's context switches, or null when it is gone.
+ */
+export function processSchedule(pid: number, ticksPerSecond = 100): ProcSchedule | null {
+  return withLibc((libc) => {
+    const stat = readWith(libc, `/proc/${pid}/stat`);
+    const status = readWith(libc, `/proc/${pid}/status`);
+    if (stat === null || status === null) return null;
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+    return {
+      userMs: (Number(rest[11]) * 1000) / ticksPerSecond,
+      systemMs: (Number(rest[12]) * 1000) / ticksPerSecond,
+      voluntarySwitches: count("voluntary_ctxt_switches"),
+      involuntarySwitches: count("nonvoluntary_ctxt_switches"),
+    };
+  });
+}

@@ -20,9 +20,12 @@
  * (unknown source, judged, refused relays, held); what no counter saw is
  * `unaccounted`. The parts add up: `sent = received + every loss`.
  *
- * To see where the proxy's time goes, profile its process during a step:
- * `HARNESS_CHILD_V8_FLAGS=--perf-basic-prof` names JS functions for
- * `perf record -g -p PID` (the PID is printed with `onStep`).
+ * Where the proxy's time goes, roughly: each step reports the kernel's
+ * share of the proxy's CPU and how often its thread slept per datagram
+ * (`/proc`). For a profile, run with
+ * `HARNESS_CHILD_V8_FLAGS=--perf-basic-prof,--logfile=/dev/null`
+ * (perf then names the children's JS functions) and `perf record -g -p PID`
+ * the proxy during a long step (`onStep` tells the processes' ids).
  *
  * @module
  */
@@ -31,6 +34,7 @@ import type { UdpLoadResult } from "../net/udp_load.ts";
 import { ProxyProcess } from "../proxy/proxy_process.ts";
 import type { RelaySocketKind } from "../proxy/udp_proxy.ts";
 import type { ProxyCounters } from "../proxy/books.ts";
+import { processSchedule } from "../os/procfs.ts";
 import { LoadProcess } from "./proxy_cost_load.ts";
 
 /** Latency of one path (real ms, one way). */
@@ -113,6 +117,10 @@ export interface ProxiedStep {
   readonly proxyCpuCores: number;
   /** The proxy process's CPU over the step (sending and tail) per relayed copy (µs). */
   readonly proxyCpuUsPerDatagram: number;
+  /** Share of the proxy's CPU over the step spent in the kernel (system time; clock-tick resolution). */
+  readonly proxyKernelShare: number;
+  /** Times the proxy's main thread slept (voluntary context switches) per relayed copy. */
+  readonly proxySleepsPerDatagram: number;
   /** The load process's CPU per datagram sent and received (µs). */
   readonly loadCpuUsPerDatagram: number;
   /** No loss anywhere (every offered datagram received) and added p99 under 2 ms. */
@@ -192,6 +200,7 @@ async function proxiedStep(
 ): Promise<ProxiedStep> {
   const before = totals(await proxy.counters({ links: false }));
   const cpu0 = (await proxy.usage())!.cpuMs;
+  const sched0 = processSchedule(proxy.pid);
   const t0 = performance.now();
   const stepping = load.step({ targets: proxy.publicPorts, rate, seconds });
   // The proxy's CPU while the load sends (not over the tail, when it idles).
@@ -201,6 +210,7 @@ async function proxiedStep(
   const r = await stepping;
   const after = totals(await proxy.counters({ links: false }));
   const cpu2 = (await proxy.usage())!.cpuMs;
+  const sched1 = processSchedule(proxy.pid);
   const d = (k: keyof typeof before) => after[k] - before[k];
   const proxyReceived = d("received"), relayed = d("relayed");
   const loss: LossBreakdown = {
@@ -231,6 +241,13 @@ async function proxiedStep(
     addedP99Ms,
     proxyCpuCores: (cpu1 - cpu0) / 1000 / window,
     proxyCpuUsPerDatagram: (cpu2 - cpu0) * 1000 / Math.max(1, relayed),
+    proxyKernelShare: sched0 && sched1
+      ? (sched1.systemMs - sched0.systemMs) /
+        Math.max(1e-9, sched1.systemMs - sched0.systemMs + sched1.userMs - sched0.userMs)
+      : NaN,
+    proxySleepsPerDatagram: sched0 && sched1
+      ? (sched1.voluntarySwitches - sched0.voluntarySwitches) / Math.max(1, relayed)
+      : NaN,
     loadCpuUsPerDatagram: loadCpuUs(r),
     clean: r.received === r.offered && addedP99Ms < CLEAN_ADDED_P99_MS,
   };

@@ -63,6 +63,8 @@ function print(cost: ProxyCost): void {
         addedP99Ms: s.addedP99Ms,
         proxyCores: s.proxyCpuCores,
         proxyUsPerDg: s.proxyCpuUsPerDatagram,
+        kernel: `${Math.round(100 * s.proxyKernelShare)}%`,
+        sleepsPerDg: s.proxySleepsPerDatagram,
         clean: s.clean ? "yes" : "no",
       }))).trimEnd(),
     );

@@ -99,6 +99,8 @@ export async function relay(
       String(tuning.coalesceUs),
       "--repoll",
       String(tuning.repollBudgetUs),
+      "--size",
+      String(size),
     ],
     stdin: "piped",
     stdout: "piped",

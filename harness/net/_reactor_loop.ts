@@ -51,22 +51,24 @@ export class ReactorLoop {
     const libc = this.#libc, table = this.#table, receiver = this.#receiver, queue = this.#queue;
     const { fd: epfd, events, maxEvents, u32, eventsOff } = this.#epoll;
     const reactor = this.#reactor;
-    const slice = reactor.sliceMs ?? 10;
     const origin = performance.timeOrigin;
     const timespecBytes = new Uint8Array(16);
     const timespec = new DataView(timespecBytes.buffer);
     // Start after the caller's synchronous code (e.g. the other sockets' listen calls), never inside it.
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    let sliceEnd = performance.now() + slice;
+    let sliceStart = performance.now();
     while (!table.closing) {
       const now = performance.now();
+      // Read at every wait: the owner may lengthen it for a while (a load generator's measured step).
+      const slice = reactor.sliceMs ?? 10;
+      const sliceEnd = sliceStart + slice;
       // Yield when the slice is over, if no timer is due within 2 ms (a yield can take a millisecond or two);
       // never let a busy timer schedule hold messages back for more than two slices.
       if (now >= sliceEnd && (reactor.nextDeadline() - origin - now > 2 || now >= sliceEnd + slice)) {
         // Let messages, other timers and promises run, then go on.
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         if (table.closing) return;
-        sliceEnd = performance.now() + slice;
+        sliceStart = performance.now();
         continue;
       }
       const until = Math.min(reactor.nextDeadline() - origin, Math.max(sliceEnd, now + 0.2));

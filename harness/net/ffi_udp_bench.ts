@@ -61,7 +61,7 @@ async function main(args: string[]): Promise<void> {
     coalesceUs: Number(flag(args, "coalesce", "0")),
     repollBudgetUs: Number(flag(args, "repoll", "1000")),
   };
-  if (mode === "members") return members(Number(flag(args, "sockets", "500")), tuning);
+  if (mode === "members") return members(Number(flag(args, "sockets", "500")), size, tuning);
   if (mode === "pingpong") {
     const r = await pingPong(
       flag(args, "impl", "ffi"),

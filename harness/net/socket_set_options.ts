@@ -69,7 +69,11 @@ export interface Reactor {
   nextDeadline(): number;
   /** Runs every timer due by now. */
   runDue(): void;
-  /** Longest time (ms) between yields to the event loop. @default {10} */
+  /**
+   * Longest time (ms) between yields to the event loop, read at every wait
+   * (so a getter may lengthen it for a while: a yield costs about 2 ms on
+   * Deno's timers). @default {10}
+   */
   readonly sliceMs?: number;
 }
 

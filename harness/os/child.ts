@@ -33,6 +33,18 @@ export function writeLineSync(value: unknown): void {
   while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
 }
 
+/**
+ * The V8 flags of a child: {@linkcode V8_FLAGS}, plus those of the
+ * environment variable `HARNESS_CHILD_V8_FLAGS` when set and readable (e.g.
+ * `--perf-basic-prof`, so that `perf` names a child's JS functions).
+ */
+function childV8Flags(): string {
+  const name = "HARNESS_CHILD_V8_FLAGS";
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return V8_FLAGS;
+  const extra = Deno.env.get(name)?.trim();
+  return extra ? `${V8_FLAGS},${extra}` : V8_FLAGS;
+}
+
 /** The project's configuration (import map, lockfile), for child processes. */
 const CONFIG = new URL("../../deno.json", import.meta.url);
 
@@ -48,7 +60,7 @@ export function spawnDeno(main: URL): Deno.ChildProcess {
       "--unstable-net",
       "--allow-net=127.0.0.1",
       "--allow-ffi",
-      `--v8-flags=${V8_FLAGS}`,
+      `--v8-flags=${childV8Flags()}`,
       main.href,
     ],
     stdin: "piped",

@@ -93,23 +93,64 @@ export interface ProcUsage {
   readonly peakRssBytes: number;
 }
 
-/** The usage of process `pid`, or null when it is gone (a zombie has no memory left to read). */
-export function processUsage(pid: number, ticksPerSecond = 100): ProcUsage | null {
+/**
+ * Process `pid`'s user and system CPU time (ms) from `/proc/<pid>/stat` and
+ * a reader of `/proc/<pid>/status` fields (NaN when absent), or null when it is gone.
+ */
+function readProcess(
+  pid: number,
+  ticksPerSecond: number,
+): { userMs: number; systemMs: number; field: (name: string, unit?: string) => number } | null {
   return withLibc((libc) => {
     const stat = readWith(libc, `/proc/${pid}/stat`);
     const status = readWith(libc, `/proc/${pid}/status`);
     if (stat === null || status === null) return null;
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-    const rss = kb("VmRSS");
-    if (!Number.isFinite(rss)) return null;
     return {
-      cpuMs: ((utime + stime) * 1000) / ticksPerSecond,
-      rssBytes: rss * 1024,
-      peakRssBytes: (Number.isFinite(kb("VmHWM")) ? kb("VmHWM") : rss) * 1024,
+      userMs: (Number(rest[11]) * 1000) / ticksPerSecond,
+      systemMs: (Number(rest[12]) * 1000) / ticksPerSecond,
+      field: (name, unit = "") => Number(new RegExp(`^${name}:\\s+(\\d+)${unit}`, "m").exec(status)?.[1] ?? NaN),
     };
   });
+}
+
+/** The usage of process `pid`, or null when it is gone (a zombie has no memory left to read). */
+export function processUsage(pid: number, ticksPerSecond = 100): ProcUsage | null {
+  const p = readProcess(pid, ticksPerSecond);
+  if (p === null) return null;
+  const rss = p.field("VmRSS", " kB");
+  if (!Number.isFinite(rss)) return null;
+  const peak = p.field("VmHWM", " kB");
+  return {
+    cpuMs: p.userMs + p.systemMs,
+    rssBytes: rss * 1024,
+    peakRssBytes: (Number.isFinite(peak) ? peak : rss) * 1024,
+  };
+}
+
+/** Where a process's CPU time went, and how often it was switched out, from `/proc/<pid>/stat` and `status`. */
+export interface ProcSchedule {
+  /** User CPU time since it started (ms; clock-tick resolution). */
+  readonly userMs: number;
+  /** System (kernel) CPU time since it started (ms; clock-tick resolution). */
+  readonly systemMs: number;
+  /** Times its main thread gave up the CPU to wait (a blocking call that slept). */
+  readonly voluntarySwitches: number;
+  /** Times its main thread was preempted. */
+  readonly involuntarySwitches: number;
+}
+
+/**
+ * The user/system split of process `pid`'s CPU time (all threads) and its
+ * main thread's context switches, or null when it is gone.
+ */
+export function processSchedule(pid: number, ticksPerSecond = 100): ProcSchedule | null {
+  const p = readProcess(pid, ticksPerSecond);
+  return p && {
+    userMs: p.userMs,
+    systemMs: p.systemMs,
+    voluntarySwitches: p.field("voluntary_ctxt_switches"),
+    involuntarySwitches: p.field("nonvoluntary_ctxt_switches"),
+  };
 }
